@@ -1,0 +1,235 @@
+//! Why a recipient cannot (or should not) receive encrypted mail with a certificate.
+//!
+//! A [`Reason`] is a *result* of evaluation, not an error: "bob's certificate expired on
+//! 2025-01-01" is a correct answer. Each reason has a stable [`code`](Reason::code) (DESIGN §4,
+//! part of the JSON contract), a human [`message`](Reason::message) and a [`hint`](Reason::hint)
+//! saying what to do about it.
+
+use crate::address::Address;
+use crate::time::Time;
+use std::fmt;
+
+/// Whether a reason stops the certificate from being used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// The certificate must not be used to encrypt to this address.
+    Blocking,
+    /// Worth knowing; the certificate may still be used.
+    Warning,
+}
+
+/// One reason, with the context that explains it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// No certificate in the store names the address.
+    NoCertificate,
+    /// The evaluation time is after the certificate's notAfter (RFC 5280 §4.1.2.5).
+    Expired { not_after: Time },
+    /// The evaluation time is before the certificate's notBefore (RFC 5280 §4.1.2.5).
+    NotYetValid { not_before: Time },
+    /// extendedKeyUsage is present and lists neither id-kp-emailProtection nor
+    /// anyExtendedKeyUsage (RFC 5280 §4.2.1.12, RFC 8550 §4.4.4).
+    EkuExcludesEmailProtection,
+    /// keyUsage is present and lacks the bit the key type needs for encryption: keyEncipherment
+    /// for RSA key transport, keyAgreement for EC/DH (RFC 8550 §4.4.2).
+    KeyUsageForbidsEncryption { needed: &'static str },
+    /// The key is smaller than policy allows (RFC 8551 §2.3: RSA below 2048 bits SHOULD NOT).
+    WeakKey { algorithm: &'static str, bits: u32, minimum: u32 },
+    /// The subject public key is of a kind S/MIME encryption here does not support.
+    UnsupportedKeyAlgorithm { algorithm: String },
+    /// Trust anchors are configured and no valid chain to one was found.
+    Untrusted { detail: String },
+    /// The certificate came from signed mail whose signature did not verify with it, or that was
+    /// not from the address it names: anyone could have planted it.
+    HarvestedUnverified { detail: String },
+    /// Warning: the address appears only in the subject's legacy emailAddress attribute, not in
+    /// subjectAltName (RFC 8550 §3 says SHOULD use subjectAltName).
+    AddressOnlyInSubject,
+    /// Warning: keyUsage is present but not marked critical (RFC 8550 §4.4.2 SHOULD).
+    KeyUsageNotCritical,
+}
+
+impl Reason {
+    /// The stable code, as in DESIGN §4 and the JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NoCertificate => "no-certificate",
+            Reason::Expired { .. } => "expired",
+            Reason::NotYetValid { .. } => "not-yet-valid",
+            Reason::EkuExcludesEmailProtection => "eku-excludes-email-protection",
+            Reason::KeyUsageForbidsEncryption { .. } => "key-usage-forbids-encryption",
+            Reason::WeakKey { .. } => "weak-key",
+            Reason::UnsupportedKeyAlgorithm { .. } => "unsupported-key-algorithm",
+            Reason::Untrusted { .. } => "untrusted",
+            Reason::HarvestedUnverified { .. } => "harvested-unverified",
+            Reason::AddressOnlyInSubject => "address-only-in-subject",
+            Reason::KeyUsageNotCritical => "key-usage-not-critical",
+        }
+    }
+
+    /// Whether the reason stops the certificate from being used.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Reason::AddressOnlyInSubject | Reason::KeyUsageNotCritical => Severity::Warning,
+            _ => Severity::Blocking,
+        }
+    }
+
+    /// `true` for reasons that stop the certificate from being used.
+    pub fn is_blocking(&self) -> bool {
+        self.severity() == Severity::Blocking
+    }
+
+    /// A one-line explanation for `address`.
+    pub fn message(&self, address: &Address) -> String {
+        match self {
+            Reason::NoCertificate => format!("no certificate for {address}"),
+            Reason::Expired { not_after } => {
+                format!("the certificate for {address} expired on {not_after}")
+            }
+            Reason::NotYetValid { not_before } => {
+                format!("the certificate for {address} is not valid before {not_before}")
+            }
+            Reason::EkuExcludesEmailProtection => format!(
+                "the certificate for {address} has an extended key usage without emailProtection"
+            ),
+            Reason::KeyUsageForbidsEncryption { needed } => format!(
+                "the certificate for {address} has a key usage without {needed}, so it may not be used for encryption"
+            ),
+            Reason::WeakKey { algorithm, bits, minimum } => format!(
+                "the certificate for {address} has a {bits}-bit {algorithm} key; at least {minimum} bits are required"
+            ),
+            Reason::UnsupportedKeyAlgorithm { algorithm } => format!(
+                "the certificate for {address} has a {algorithm} key, which cannot be used for S/MIME encryption"
+            ),
+            Reason::Untrusted { detail } => {
+                format!("the certificate for {address} does not chain to a trust anchor: {detail}")
+            }
+            Reason::HarvestedUnverified { detail } => format!(
+                "the certificate for {address} was taken from signed mail that does not prove it belongs to {address}: {detail}"
+            ),
+            Reason::AddressOnlyInSubject => format!(
+                "the certificate names {address} only in the subject's emailAddress, not in subjectAltName"
+            ),
+            Reason::KeyUsageNotCritical => {
+                format!("the certificate for {address} has a key usage extension that is not critical")
+            }
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self, address: &Address) -> String {
+        match self {
+            Reason::NoCertificate => {
+                format!("ask {address} to send you a signed message, or import their certificate")
+            }
+            Reason::Expired { .. } => {
+                format!("ask {address} to renew the certificate and send you a signed message")
+            }
+            Reason::NotYetValid { .. } => {
+                "check the system clock, or wait until the certificate becomes valid".to_owned()
+            }
+            Reason::EkuExcludesEmailProtection | Reason::KeyUsageForbidsEncryption { .. } => {
+                format!("ask {address} for a certificate issued for e-mail encryption")
+            }
+            Reason::WeakKey { .. } => {
+                format!("ask {address} for a certificate with a stronger key (RSA 2048 bits or more, or EC)")
+            }
+            Reason::UnsupportedKeyAlgorithm { .. } => {
+                format!("ask {address} for a certificate with an RSA or EC key")
+            }
+            Reason::Untrusted { .. } => {
+                "add the issuing CA with --trust, or verify the certificate with its owner".to_owned()
+            }
+            Reason::HarvestedUnverified { .. } => format!(
+                "ask {address} to send you a message signed with this certificate, or import it from a trusted source"
+            ),
+            Reason::AddressOnlyInSubject => {
+                "nothing to do now; the next certificate should name the address in subjectAltName".to_owned()
+            }
+            Reason::KeyUsageNotCritical => "nothing to do now; some clients may reject it".to_owned(),
+        }
+    }
+
+    /// The wire form for one address: `{"code", "message", "hint"}` (DESIGN §7).
+    pub fn report(&self, address: &Address) -> ReasonReport {
+        ReasonReport { code: self.code(), message: self.message(address), hint: self.hint(address) }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A reason as printed: the JSON object of DESIGN §7.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReasonReport {
+    pub code: &'static str,
+    pub message: String,
+    pub hint: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<Reason> {
+        vec![
+            Reason::NoCertificate,
+            Reason::Expired { not_after: Time::from_unix(0) },
+            Reason::NotYetValid { not_before: Time::from_unix(0) },
+            Reason::EkuExcludesEmailProtection,
+            Reason::KeyUsageForbidsEncryption { needed: "keyEncipherment" },
+            Reason::WeakKey { algorithm: "RSA", bits: 1024, minimum: 2048 },
+            Reason::UnsupportedKeyAlgorithm { algorithm: "Ed25519".into() },
+            Reason::Untrusted { detail: "no issuer".into() },
+            Reason::HarvestedUnverified { detail: "bad signature".into() },
+            Reason::AddressOnlyInSubject,
+            Reason::KeyUsageNotCritical,
+        ]
+    }
+
+    #[test]
+    fn codes_are_the_design_catalogue() {
+        let codes: Vec<_> = all().iter().map(Reason::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "no-certificate",
+                "expired",
+                "not-yet-valid",
+                "eku-excludes-email-protection",
+                "key-usage-forbids-encryption",
+                "weak-key",
+                "unsupported-key-algorithm",
+                "untrusted",
+                "harvested-unverified",
+                "address-only-in-subject",
+                "key-usage-not-critical"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_two_warnings_do_not_block() {
+        let warnings: Vec<_> =
+            all().into_iter().filter(|r| !r.is_blocking()).map(|r| r.code()).collect();
+        assert_eq!(warnings, ["address-only-in-subject", "key-usage-not-critical"]);
+    }
+
+    #[test]
+    fn messages_and_hints_name_the_address() {
+        let bob = Address::parse("bob@example.com").unwrap();
+        let r = Reason::NoCertificate.report(&bob);
+        assert_eq!(r.message, "no certificate for bob@example.com");
+        assert_eq!(
+            r.hint,
+            "ask bob@example.com to send you a signed message, or import their certificate"
+        );
+        let expired = Reason::Expired { not_after: Time::from_unix(1_735_689_600) }.message(&bob);
+        assert!(expired.contains("2025-01-01T00:00:00Z"), "{expired}");
+    }
+}
