@@ -4,12 +4,18 @@
 
 pub mod address;
 pub mod error;
+pub mod message;
 pub mod name;
 pub mod reason;
+pub mod reply;
 pub mod time;
 
 pub use address::{Address, AddressError};
 pub use error::{Error, Result};
+pub use message::{
+    collapse_recipients, InvalidAddress, Mailbox, OutgoingMessage, Recipient, RecipientField,
+};
 pub use name::{IssuerSerial, NameKey};
 pub use reason::{Reason, ReasonReport, Severity};
+pub use reply::{derive_reply, ReplyDraft, ReplyKind};
 pub use time::Time;
