@@ -162,3 +162,113 @@ fn reply_references(original: &OutgoingMessage) -> Vec<String> {
     }
     refs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use ReplyKind::{Reply, ReplyAll};
+
+    fn addrs(list: &[&str]) -> Vec<Address> {
+        list.iter().map(|a| Address::parse(a).unwrap()).collect()
+    }
+
+    fn strs(list: &[Mailbox]) -> Vec<&str> {
+        list.iter().map(|m| m.address.as_str()).collect()
+    }
+
+    const FROM_BOB: &str = "From: Bob <bob@example.com>\nTo: alice@example.com, dave@example.com\nCc: carol@example.org\n";
+    const REPLY_TO: &str = "From: bob@example.com\nReply-To: Team <team@lists.example.com>\nTo: alice@example.com\nCc: carol@example.org\n";
+    const FOLLOWUP: &str = "From: frank@example.net\nTo: list@lists.example.org\nCc: alice@example.com, carol@example.org\nMail-Followup-To: list@lists.example.org, frank@example.net\nReply-To: frank@home.example\n";
+    const ALIASES: &str = "From: bob@example.com\nTo: alice.work@example.com, dave@example.com\nCc: ALICE@example.com\n";
+    const OWN_SENT: &str = "From: Alice@Example.com\nTo: bob@example.com, dave@example.com\nCc: carol@example.org, alice@example.com\nReply-To: alice@example.com\n";
+    const DUPLICATES: &str = "From: bob@example.com\nTo: alice@example.com, BOB@example.com, dave@example.com\nCc: dave@example.com, carol@example.org, Carol <Carol@Example.org>\n";
+    const SELF_NOTE: &str = "From: Alice <alice@example.com>\nTo: Me <ALICE@example.com>\n";
+    const WITH_BCC: &str = "From: bob@example.com\nTo: alice@example.com\nBcc: eve@example.com\n";
+    const SENDER_ONLY: &str = "Sender: sec@example.com\nTo: alice@example.com, dave@example.com\n";
+    const GROUP: &str = "From: bob@example.com\nTo: Team: alice@example.com, carol@example.org;, Undisclosed recipients:;\n";
+
+    #[rstest]
+    #[case::reply_goes_to_from(FROM_BOB, Reply, &["bob@example.com"], &[])]
+    #[case::reply_all_adds_to_and_cc(FROM_BOB, ReplyAll, &["bob@example.com"], &["dave@example.com", "carol@example.org"])]
+    #[case::reply_honours_reply_to(REPLY_TO, Reply, &["team@lists.example.com"], &[])]
+    #[case::reply_all_honours_reply_to(REPLY_TO, ReplyAll, &["team@lists.example.com"], &["carol@example.org"])]
+    #[case::reply_ignores_followup_to(FOLLOWUP, Reply, &["frank@home.example"], &[])]
+    #[case::reply_all_uses_followup_to(FOLLOWUP, ReplyAll, &["list@lists.example.org", "frank@example.net"], &[])]
+    #[case::every_alias_removed(ALIASES, ReplyAll, &["bob@example.com"], &["dave@example.com"])]
+    #[case::own_sent_reply_goes_to_original_to(OWN_SENT, Reply, &["bob@example.com", "dave@example.com"], &[])]
+    #[case::own_sent_reply_all(OWN_SENT, ReplyAll, &["bob@example.com", "dave@example.com"], &["carol@example.org"])]
+    #[case::duplicates_collapse_into_to(DUPLICATES, ReplyAll, &["bob@example.com"], &["dave@example.com", "carol@example.org"])]
+    #[case::note_to_self_reply(SELF_NOTE, Reply, &["alice@example.com"], &[])]
+    #[case::note_to_self_reply_all(SELF_NOTE, ReplyAll, &["alice@example.com"], &[])]
+    #[case::bcc_never_propagates(WITH_BCC, ReplyAll, &["bob@example.com"], &[])]
+    #[case::sender_when_no_from(SENDER_ONLY, Reply, &["sec@example.com"], &[])]
+    #[case::sender_when_no_from_all(SENDER_ONLY, ReplyAll, &["sec@example.com"], &["dave@example.com"])]
+    #[case::group_members_not_names(GROUP, ReplyAll, &["bob@example.com"], &["carol@example.org"])]
+    fn derives(
+        #[case] headers: &str,
+        #[case] kind: ReplyKind,
+        #[case] to: &[&str],
+        #[case] cc: &[&str],
+    ) {
+        let me = addrs(&["Alice@Example.com", "alice.work@example.com"]);
+        let original = OutgoingMessage::parse(format!("{headers}\nbody\n").as_bytes()).unwrap();
+        let draft = derive_reply(&original, &me, kind);
+        assert_eq!(strs(&draft.to), to, "To");
+        assert_eq!(strs(&draft.cc), cc, "Cc");
+    }
+
+    #[test]
+    fn keeps_display_names_of_first_occurrence() {
+        let original = OutgoingMessage::parse(FROM_BOB.as_bytes()).unwrap();
+        let draft = derive_reply(&original, &addrs(&["alice@example.com"]), ReplyAll);
+        assert_eq!(draft.to.first().and_then(|m| m.name.as_deref()), Some("Bob"));
+    }
+
+    #[rstest]
+    #[case::adds_prefix("Q3 budget", "Re: Q3 budget")]
+    #[case::keeps_prefix("Re: Q3 budget", "Re: Q3 budget")]
+    #[case::keeps_upper_prefix("RE: Q3 budget", "RE: Q3 budget")]
+    #[case::keeps_prefix_without_space("re:Q3", "re:Q3")]
+    #[case::word_starting_with_re("Report", "Re: Report")]
+    #[case::trims("  hello ", "Re: hello")]
+    #[case::empty("", "Re:")]
+    #[case::non_ascii("Grüße", "Re: Grüße")]
+    #[case::short_non_ascii("ü", "Re: ü")]
+    fn subjects(#[case] subject: &str, #[case] expected: &str) {
+        assert_eq!(reply_subject(subject), expected);
+    }
+
+    #[rstest]
+    #[case::first_message("Message-ID: <1@x>\n", Some("<1@x>"), &["<1@x>"])]
+    #[case::references_extended(
+        "Message-ID: <3@x>\nIn-Reply-To: <2@x>\nReferences: <1@x> <2@x>\n",
+        Some("<3@x>"), &["<1@x>", "<2@x>", "<3@x>"])]
+    #[case::in_reply_to_when_no_references(
+        "Message-ID: <2@x>\nIn-Reply-To: <1@x>\n", Some("<2@x>"), &["<1@x>", "<2@x>"])]
+    #[case::ambiguous_in_reply_to_dropped(
+        "Message-ID: <3@x>\nIn-Reply-To: <1@x> <2@x>\n", Some("<3@x>"), &["<3@x>"])]
+    #[case::no_message_id("In-Reply-To: <1@x>\n", None, &["<1@x>"])]
+    #[case::nothing("Subject: x\n", None, &[])]
+    fn threading(
+        #[case] headers: &str,
+        #[case] in_reply_to: Option<&str>,
+        #[case] references: &[&str],
+    ) {
+        let original = OutgoingMessage::parse(format!("{headers}\n").as_bytes()).unwrap();
+        let draft = derive_reply(&original, &[], Reply);
+        assert_eq!(draft.in_reply_to.as_deref(), in_reply_to);
+        assert_eq!(draft.references, references);
+    }
+
+    #[test]
+    fn draft_as_message_has_the_same_recipients() {
+        let original = OutgoingMessage::parse(DUPLICATES.as_bytes()).unwrap();
+        let me = addrs(&["alice@example.com"]);
+        let draft = derive_reply(&original, &me, ReplyAll);
+        let msg = draft.to_message(Some(Mailbox::new(me[0].clone())));
+        assert_eq!(msg.recipients(), draft.recipients());
+        assert_eq!(msg.author(), me.first());
+        assert!(msg.is_reply() || original.message_id.is_none());
+    }
+}
