@@ -471,6 +471,22 @@ mod tests {
     }
 
     #[test]
+    fn internationalised_addresses_compare_in_a_label_form() {
+        let msg = OutgoingMessage::parse(
+            "To: Jörg <jörg@Bücher.example>\nCc: jörg@xn--bcher-kva.example\n\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(msg.recipients(), vec![r("jörg@xn--bcher-kva.example", To)]);
+    }
+
+    #[test]
+    fn recipient_json_matches_the_wire_format() {
+        // DESIGN §7: "field": "to|cc|bcc".
+        let json = serde_json::to_string(&r("Bob@Example.com", Cc)).unwrap();
+        assert_eq!(json, r#"{"address":"bob@example.com","field":"cc"}"#);
+    }
+
+    #[test]
     fn invalid_date_is_none() {
         let msg = OutgoingMessage::parse(b"Date: yesterday-ish\nTo: a@example.com\n\n").unwrap();
         assert_eq!(msg.date, None);
