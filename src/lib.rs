@@ -3,12 +3,14 @@
 //! finds the mail that already did.
 
 pub mod address;
+pub mod decrypt;
 pub mod error;
 pub mod name;
 pub mod reason;
 pub mod time;
 
 pub use address::{Address, AddressError};
+pub use decrypt::{DecryptError, Decrypted, DecryptionKey};
 pub use error::{Error, Result};
 pub use name::{IssuerSerial, NameKey};
 pub use reason::{Reason, ReasonReport, Severity};
