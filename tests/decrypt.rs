@@ -309,8 +309,10 @@ fn damaged_key_file_error_holds_no_key_material() {
     }
 }
 
-fn all_keys() -> Vec<DecryptionKey> {
-    vec![key_with_cert("alice"), key("bob"), key("carol"), key("nina-p384")]
+/// Loaded once: parsing and checking RSA keys dominates otherwise.
+fn all_keys() -> &'static [DecryptionKey] {
+    static KEYS: std::sync::OnceLock<Vec<DecryptionKey>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| vec![key_with_cert("alice"), key("bob"), key("carol"), key("nina-p384")])
 }
 
 proptest! {
@@ -318,7 +320,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = decrypt(&bytes, &all_keys());
+        let _ = decrypt(&bytes, all_keys());
     }
 
     #[test]
@@ -332,7 +334,7 @@ proptest! {
         let mut der = fixture(names[which]);
         let i = position.index(der.len());
         der[i] ^= 1 << bit;
-        match decrypt(&der, &all_keys()) {
+        match decrypt(&der, all_keys()) {
             // A flip nobody authenticates (a CBC IV or ciphertext byte away from the padding,
             // an unused field) can still decrypt, to the same length.
             Ok(opened) => prop_assert_eq!(opened.plaintext.len(), fixture("reply.mime").len()),
@@ -343,6 +345,6 @@ proptest! {
     #[test]
     fn truncated_fixtures_never_panic(cut in 0usize..1100) {
         let der = fixture("carol-p256.der");
-        prop_assert!(decrypt(&der[..cut.min(der.len() - 1)], &all_keys()).is_err());
+        prop_assert!(decrypt(&der[..cut.min(der.len() - 1)], all_keys()).is_err());
     }
 }

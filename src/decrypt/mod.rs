@@ -373,3 +373,6 @@ fn nothing_to_try(slots: &[Slot<'_>], keys: &[DecryptionKey]) -> DecryptError {
 pub(crate) fn algorithm_name(oid: &der::asn1::ObjectIdentifier) -> String {
     const_oid::db::DB.by_oid(oid).map(str::to_owned).unwrap_or_else(|| oid.to_string())
 }
+
+#[cfg(test)]
+mod tests;
