@@ -348,3 +348,12 @@ proptest! {
         prop_assert!(decrypt(&der[..cut.min(der.len() - 1)], all_keys()).is_err());
     }
 }
+
+#[test]
+fn crlf_pem_with_text_around_blocks_loads() {
+    let pem =
+        format!("Bag Attributes\n    localKeyID: 01\n{}", read_key("alice").replace('\n', "\r\n"));
+    let key = DecryptionKey::from_pem(&pem, "alice.pem").unwrap();
+    let opened = decrypt(&fixture("aes128-cbc.der"), &[key]).unwrap();
+    assert_eq!(opened.recipient_index, 0);
+}

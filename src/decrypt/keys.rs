@@ -239,7 +239,7 @@ fn parse_secret(label: &str, der: &[u8]) -> Result<Secret, String> {
             } else {
                 Err(format!(
                     "{} private keys are not supported (RSA, EC P-256 and EC P-384 are)",
-                    algorithm_name(&info.algorithm.oid)
+                    super::algorithm_name(&info.algorithm.oid)
                 ))
             }
         }
@@ -273,10 +273,6 @@ fn parse_sec1(
     } else {
         Err(format!("EC curve {curve} is not supported (P-256 and P-384 are)"))
     }
-}
-
-fn algorithm_name(oid: &der::asn1::ObjectIdentifier) -> String {
-    const_oid::db::DB.by_oid(oid).map(str::to_owned).unwrap_or_else(|| oid.to_string())
 }
 
 fn public_key_der(secret: &Secret) -> Result<Vec<u8>, String> {

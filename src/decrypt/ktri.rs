@@ -1,11 +1,8 @@
 //! Key transport (RFC 5652 §6.2.1): the content-encryption key encrypted to an RSA public key,
 //! with RSAES-PKCS1-v1_5 (RFC 3370 §4.2.1) or RSAES-OAEP (RFC 3560).
 //!
-//! PKCS#1 v1.5 decryption uses the `rsa` crate, which is subject to RUSTSEC-2023-0071 (the
-//! "Marvin" timing side channel: an attacker who can time many decryptions of chosen
-//! ciphertexts may recover a plaintext). Here the key owner decrypts their own stored mail
-//! offline, with no oracle for an attacker to query, so the risk does not apply; do not use
-//! this module in a service that decrypts on behalf of others.
+//! PKCS#1 v1.5 is subject to RUSTSEC-2023-0071 in `rsa` 0.9: see the module documentation of
+//! `decrypt` for why that is acceptable here.
 
 use super::structure::{oid, OaepParams};
 use super::DecryptError;

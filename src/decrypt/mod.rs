@@ -7,7 +7,7 @@
 //!
 //! Supported (RFC 5652 §6, RFC 5083):
 //! - ktri: rsaEncryption (PKCS#1 v1.5) and id-RSAES-OAEP (any SHA-1/SHA-2 hash, MGF1, empty
-//!   label); see [`ktri`] for the RUSTSEC-2023-0071 note.
+//!   or UTF-8 label).
 //! - kari: dhSinglePass-stdDH / cofactorDH with the SHA-1/SHA-2 X9.63 KDF and AES key wrap, on
 //!   P-256 and P-384, with an ephemeral originator key (RFC 5753, RFC 8418).
 //! - content: AES-128/192/256-CBC in EnvelopedData; AES-128/192/256-GCM (12-byte nonce, 12..16
@@ -17,12 +17,20 @@
 //! AES-CCM content. Input must be DER (BER is converted first by the caller).
 //!
 //! Failures are values ([`DecryptError`]), never panics, and never carry key material.
+//!
+//! # RUSTSEC-2023-0071
+//!
+//! PKCS#1 v1.5 decryption uses the `rsa` 0.9 crate, which has the "Marvin" timing side channel:
+//! an attacker who can time many decryptions of ciphertexts they choose may recover a
+//! plaintext. Here the key's owner decrypts their own stored mail offline; nobody else can
+//! submit ciphertexts and watch the timing, so the attack does not apply. Do not put this
+//! module behind a service that decrypts on request for others.
 
 mod content;
 mod inner;
 mod kari;
 mod keys;
-pub mod ktri;
+mod ktri;
 mod structure;
 
 pub use inner::{inspect_inner, InnerBody};
