@@ -3,6 +3,7 @@
 //! finds the mail that already did.
 
 pub mod address;
+pub mod decrypt;
 pub mod error;
 pub mod message;
 pub mod name;
@@ -11,6 +12,7 @@ pub mod reply;
 pub mod time;
 
 pub use address::{Address, AddressError};
+pub use decrypt::{DecryptError, Decrypted, DecryptionKey};
 pub use error::{Error, Result};
 pub use message::{
     collapse_recipients, InvalidAddress, Mailbox, OutgoingMessage, Recipient, RecipientField,
