@@ -6,6 +6,7 @@ pub mod address;
 pub mod error;
 pub mod name;
 pub mod reason;
+pub mod scan;
 pub mod time;
 
 pub use address::{Address, AddressError};
