@@ -15,9 +15,12 @@
 //! slower message. So at most [`PipelineLimits::max_in_flight`] messages (default
 //! [`IN_FLIGHT_PER_JOB`] × jobs) exist at once, and their bytes add up to at most
 //! [`PipelineLimits::max_in_flight_bytes`] (default [`IN_FLIGHT_BYTES`]), except that one message
-//! larger than the byte budget is let in alone. A slow first message therefore stalls the reader
-//! (backpressure) instead of letting the rest pile up. Memory is bounded by those limits plus what
-//! the per-message function allocates, whatever the number or size of the inputs.
+//! larger than the byte budget is let in alone. A message's size is only known once it has been
+//! read, so the reader may also hold the one message it is waiting to admit. A slow first message
+//! therefore stalls the reader (backpressure) instead of letting the rest pile up. Memory is
+//! bounded by those limits (plus one message, itself at most
+//! [`ScanOptions::max_message_size`](super::ScanOptions::max_message_size)) plus what the
+//! per-message function allocates, whatever the number or size of the inputs.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
