@@ -15,8 +15,8 @@ use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rstest::rstest;
 use smime_lint::scan::{
-    messages, messages_from_reader, run_ordered, run_ordered_with, MessageSource, PipelineLimits,
-    Progress, RawMessage, ScanOptions,
+    estimate_total_bytes, messages, messages_from_reader, run_ordered, run_ordered_with,
+    MessageSource, PipelineLimits, Progress, RawMessage, ScanOptions,
 };
 use smime_lint::Error;
 
@@ -600,4 +600,25 @@ proptest! {
         );
         prop_assert_eq!(got, (0..n).collect::<Vec<_>>());
     }
+}
+
+#[test]
+fn the_size_estimate_adds_up_the_files_that_are_read() {
+    let base = fixtures();
+    let paths = [base.join("maildir"), base.join("mboxo.mbox")];
+    let expected: u64 = [
+        "maildir/cur/1700000001.M1P1.host:2,S",
+        "maildir/cur/1700000002.M2P2.host:2,RS",
+        "maildir/new/1700000000.M0P0.host",
+        "maildir/.Archive.2024/cur/1600000000.M1P1.host:2,S",
+        "maildir/.Sent/cur/1700000100.M1P1.host:2,S",
+        "maildir/.Sent/new/1700000101.M1P1.host",
+        "mboxo.mbox",
+    ]
+    .iter()
+    .map(|p| std::fs::metadata(base.join(p)).unwrap().len())
+    .sum();
+    assert_eq!(estimate_total_bytes(&paths, &defaults()), Some(expected));
+    let with_stdin = [base.join("mboxo.mbox"), PathBuf::from("-")];
+    assert_eq!(estimate_total_bytes(&with_stdin, &defaults()), None);
 }

@@ -7,20 +7,7 @@
 //!  sink (calling thread) ◀── reorder buffer (by sequence number) ◀────────┘
 //! ```
 //!
-//! # The bound
-//!
-//! A message takes an admission slot before it is read from the input iterator, and gives it back
-//! only after its result has been handed to the sink. Slots cover everything in between: messages
-//! queued for a worker, being worked on, and results waiting in the reorder buffer for an earlier,
-//! slower message. So at most [`PipelineLimits::max_in_flight`] messages (default
-//! [`IN_FLIGHT_PER_JOB`] × jobs) exist at once, and their bytes add up to at most
-//! [`PipelineLimits::max_in_flight_bytes`] (default [`IN_FLIGHT_BYTES`]), except that one message
-//! larger than the byte budget is let in alone. A message's size is only known once it has been
-//! read, so the reader may also hold the one message it is waiting to admit. A slow first message
-//! therefore stalls the reader (backpressure) instead of letting the rest pile up. Memory is
-//! bounded by those limits (plus one message, itself at most
-//! [`ScanOptions::max_message_size`](super::ScanOptions::max_message_size)) plus what the
-//! per-message function allocates, whatever the number or size of the inputs.
+//! The bound on memory is described on [`run_ordered`].
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -37,7 +24,7 @@ pub const IN_FLIGHT_PER_JOB: usize = 4;
 /// Bytes of messages in flight at once, by default: 32 MiB.
 pub const IN_FLIGHT_BYTES: u64 = 32 * 1024 * 1024;
 
-/// How much [`run_ordered_with`] keeps in flight. See the [module documentation](self).
+/// How much [`run_ordered_with`] keeps in flight. See [`run_ordered`] for what they bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PipelineLimits {
     /// Messages taken from the input and not yet handed to the sink. At least 1.
@@ -64,6 +51,21 @@ impl PipelineLimits {
 /// are read or started, and `run_ordered` returns once the threads have finished what they hold.
 /// `progress`, if given, is told about each message as its result reaches the sink, and finished
 /// at the end.
+///
+/// # Memory
+///
+/// A message takes an admission slot before it is read from the input iterator, and gives it back
+/// only after its result has been handed to the sink. Slots cover everything in between: messages
+/// queued for a worker, being worked on, and results waiting in the reorder buffer for an earlier,
+/// slower message. So at most [`PipelineLimits::max_in_flight`] messages (default
+/// [`IN_FLIGHT_PER_JOB`] × jobs) exist at once, and their bytes add up to at most
+/// [`PipelineLimits::max_in_flight_bytes`] (default [`IN_FLIGHT_BYTES`]), except that one message
+/// larger than the byte budget is let in alone. A slow first message therefore stalls the reader
+/// (backpressure) instead of letting the rest pile up. A message's size is only known once it has
+/// been read, so the reader may also hold the one message it is waiting to admit. Memory is
+/// bounded by those limits (plus that message, itself at most
+/// [`ScanOptions::max_message_size`](super::ScanOptions::max_message_size)) plus what the
+/// per-message function allocates, whatever the number or size of the inputs.
 ///
 /// # Panics
 ///

@@ -143,3 +143,20 @@ fn estimate(paths: &[PathBuf], options: &ScanOptions, go_on: &dyn Fn() -> bool) 
     }
     Some(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_valid() {
+        assert!(ProgressStyle::with_template(SPINNER_TEMPLATE).is_ok());
+        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn never_means_no_bar() {
+        assert!(progress_bar(false).is_none());
+        assert!(progress_bar_with_estimate(false, &[], &ScanOptions::default()).is_none());
+    }
+}
