@@ -622,3 +622,47 @@ fn the_size_estimate_adds_up_the_files_that_are_read() {
     let with_stdin = [base.join("mboxo.mbox"), PathBuf::from("-")];
     assert_eq!(estimate_total_bytes(&with_stdin, &defaults()), None);
 }
+
+#[test]
+fn a_panic_in_the_sink_reaches_the_caller_without_hanging() {
+    let result = std::panic::catch_unwind(|| {
+        run_ordered(
+            numbered(100_000, 1),
+            2,
+            |m| index(&m),
+            |i| {
+                assert_ne!(i, 5, "sink fails");
+                ControlFlow::Continue(())
+            },
+            None,
+        );
+    });
+    assert!(result.is_err());
+}
+
+#[test]
+fn a_maildir_inside_a_plain_folder_is_recognised() {
+    let base = fixtures();
+    let got = scan(&base, std::slice::from_ref(&base), &defaults());
+    let in_maildir: Vec<&str> =
+        got.iter().map(|(l, _)| l.as_str()).filter(|l| l.starts_with("maildir/")).collect();
+    assert_eq!(
+        in_maildir,
+        [
+            "maildir/cur/1700000001.M1P1.host:2,S",
+            "maildir/cur/1700000002.M2P2.host:2,RS",
+            "maildir/new/1700000000.M0P0.host",
+            "maildir/.Archive.2024/cur/1600000000.M1P1.host:2,S",
+            "maildir/.Sent/cur/1700000100.M1P1.host:2,S",
+            "maildir/.Sent/new/1700000101.M1P1.host",
+        ]
+    );
+    // Everything else is there too, in name order: folder/, make.sh, the mbox files.
+    let mut first_level: Vec<&str> =
+        got.iter().map(|(l, _)| l.split(['/', '#']).next().unwrap_or_default()).collect();
+    first_level.dedup();
+    assert_eq!(
+        first_level,
+        ["folder", "maildir", "make.sh", "mboxo.mbox", "mboxrd.mbox", "truncated.mbox"]
+    );
+}
