@@ -331,4 +331,65 @@ mod tests {
         mbox.extend_from_slice(&body);
         assert_eq!(read(&mbox, 1 << 20), vec![ok("box#1", &body)]);
     }
+
+    /// Writes entries as mboxrd: a `From ` line, each line matching `>*From ` quoted with one more
+    /// `>`, and an empty separator line.
+    fn write_mboxrd(messages: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for message in messages {
+            out.extend_from_slice(b"From someone@example.com Sat Jan  3 01:05:34 2026\n");
+            for line in message.split_inclusive(|&b| b == b'\n') {
+                let quotes = line.iter().take_while(|&&b| b == b'>').count();
+                if line[quotes..].starts_with(b"From ") {
+                    out.push(b'>');
+                }
+                out.extend_from_slice(line);
+            }
+            out.push(b'\n');
+        }
+        out
+    }
+
+    fn message_strategy() -> impl Strategy<Value = Vec<u8>> {
+        let line = prop::sample::select(vec![
+            &b"From a\n"[..],
+            b">From b\n",
+            b">>From c\n",
+            b"> From d\n",
+            b"From\n",
+            b"Subject: x\n",
+            b"text\r\n",
+            b"\n",
+            b"\r\n",
+        ]);
+        prop::collection::vec(line, 1..8).prop_map(|lines| lines.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn mboxrd_round_trips(messages in prop::collection::vec(message_strategy(), 0..6)) {
+            let mbox = write_mboxrd(&messages);
+            let read: Vec<Vec<u8>> = MboxEntries::new(&mbox[..], "box".to_string(), 1 << 20)
+                .map(|m| m.bytes.map_err(|e| TestCaseError::fail(e)))
+                .collect::<Result<_, _>>()?;
+            prop_assert_eq!(read, messages);
+        }
+
+        #[test]
+        fn never_panics_and_labels_every_entry(
+            bytes in prop::collection::vec(prop::sample::select(b"From >\r\nx".to_vec()), 0..400),
+            limit in 0u64..64,
+        ) {
+            let entries: Vec<RawMessage> =
+                MboxEntries::new(&bytes[..], "box".to_string(), limit).collect();
+            for (i, entry) in entries.iter().enumerate() {
+                prop_assert_eq!(&entry.source.label, &format!("box#{}", i + 1));
+                if let Ok(message) = &entry.bytes {
+                    prop_assert!(message.len() as u64 <= limit);
+                }
+            }
+        }
+    }
 }
