@@ -372,7 +372,7 @@ mod tests {
         fn mboxrd_round_trips(messages in prop::collection::vec(message_strategy(), 0..6)) {
             let mbox = write_mboxrd(&messages);
             let read: Vec<Vec<u8>> = MboxEntries::new(&mbox[..], "box".to_string(), 1 << 20)
-                .map(|m| m.bytes.map_err(|e| TestCaseError::fail(e)))
+                .map(|m| m.bytes.map_err(TestCaseError::fail))
                 .collect::<Result<_, _>>()?;
             prop_assert_eq!(read, messages);
         }
