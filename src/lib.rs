@@ -9,6 +9,7 @@ pub mod message;
 pub mod name;
 pub mod reason;
 pub mod reply;
+pub mod scan;
 pub mod time;
 
 pub use address::{Address, AddressError};
