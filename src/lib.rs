@@ -6,10 +6,14 @@ pub mod address;
 pub mod error;
 pub mod name;
 pub mod reason;
+pub mod smartreply;
+pub mod smime;
 pub mod time;
 
 pub use address::{Address, AddressError};
 pub use error::{Error, Result};
 pub use name::{IssuerSerial, NameKey};
 pub use reason::{Reason, ReasonReport, Severity};
+pub use smartreply::{ReplyContext, SmartReplyFinding, SmartReplyShape};
+pub use smime::{Placement, SmimeKind, SmimeLayer};
 pub use time::Time;
