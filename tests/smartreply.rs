@@ -249,6 +249,15 @@ fn declared(layer: &SmimeLayer<'_>) -> Option<bool> {
      --a\r\nContent-Type: text/html\r\n\r\n<p>Answer below</p>\r\n--a--\r\n",
     false
 )]
+#[case::unknown_charset_blank(
+    "--b\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n\r\n \r\n",
+    true
+)]
+#[case::broken_transfer_encoding_is_content(
+    "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%\r\n",
+    false
+)]
+#[case::no_content_type_is_text_plain("--b\r\n\r\nHello Bob\r\n", false)]
 fn nested_envelope_beside(#[case] parts: &str, #[case] reported: bool) {
     let raw = mixed("Re: x", parts);
     let msg = MessageParser::default().parse(raw.as_bytes()).expect("parses");

@@ -15,7 +15,7 @@
 use super::html::html_to_text;
 
 /// Most bytes of one body that are scanned. A body still undecided after this many bytes is
-/// treated as written ([`Blankness::TooLarge`]): no false alarm on mail we did not read.
+/// treated as written (not blank): no false alarm on mail we did not read.
 pub const MAX_SCAN: usize = 4 * 1024 * 1024;
 
 /// Lines looked at below a "From:" line for the "Subject:" line of an Outlook header block.
