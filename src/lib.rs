@@ -10,6 +10,8 @@ pub mod name;
 pub mod reason;
 pub mod reply;
 pub mod scan;
+pub mod smartreply;
+pub mod smime;
 pub mod time;
 
 pub use address::{Address, AddressError};
@@ -21,4 +23,6 @@ pub use message::{
 pub use name::{IssuerSerial, NameKey};
 pub use reason::{Reason, ReasonReport, Severity};
 pub use reply::{derive_reply, ReplyDraft, ReplyKind};
+pub use smartreply::{ReplyContext, SmartReplyFinding, SmartReplyShape};
+pub use smime::{Placement, SmimeKind, SmimeLayer};
 pub use time::Time;
