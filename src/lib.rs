@@ -3,6 +3,7 @@
 //! finds the mail that already did.
 
 pub mod address;
+pub mod ber;
 pub mod error;
 pub mod name;
 pub mod reason;
