@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod ber;
+pub mod cms;
 pub mod error;
 pub mod name;
 pub mod reason;
