@@ -184,29 +184,64 @@ pub fn to_der(input: &[u8]) -> Result<Der<'_>, BerError> {
 
 /// Normalises `input` to DER framing within `limits`; see the [module docs](self) for the rules.
 pub fn to_der_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Der<'a>, BerError> {
+    normalise(input, limits, false).map(|(der, _)| der)
+}
+
+/// Like [`to_der_with`], but when the input has to be rewritten, the contents of every
+/// `encryptedContent [0]` (the EncryptedContentInfo position described in the module docs) are
+/// left out: it is written as an empty `[0]`, and its real length is returned, keyed by the
+/// offset of that `[0]` in the output. Inspecting an envelope needs that length, never the
+/// (possibly huge) ciphertext, so a streamed 10 MB message is not copied.
+///
+/// DER input is returned borrowed and whole, with no elisions.
+pub(crate) fn to_der_eliding_encrypted_content<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<(Der<'a>, Vec<Elided>), BerError> {
+    normalise(input, limits, true)
+}
+
+/// An `encryptedContent [0]` written empty by [`to_der_eliding_encrypted_content`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Elided {
+    /// Offset of the `[0]` identifier in the output.
+    pub offset: usize,
+    /// Its real content length.
+    pub len: u64,
+}
+
+fn normalise<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+    elide: bool,
+) -> Result<(Der<'a>, Vec<Elided>), BerError> {
     // Pass 1 validates and measures: the DER content length of every constructed element, in
     // document order.
     let mut measure = Measure::default();
-    let flags = walk(input, limits, &mut measure)?;
+    let flags = walk(input, limits, elide, &mut measure)?;
     if !flags.rewrite_needed() {
-        return Ok(Der {
+        let der = Der {
             bytes: Cow::Borrowed(input),
             had_indefinite_length: false,
             had_constructed_string: false,
-        });
+        };
+        return Ok((der, Vec::new()));
     }
     // Pass 2 writes, taking each constructed element's length from pass 1.
     let mut emit = Emit {
         out: Vec::with_capacity(measure.total),
         lengths: measure.lengths.into_iter(),
+        elided_lengths: measure.elided.into_iter(),
+        elided: Vec::new(),
         bits_patches: Vec::new(),
     };
-    walk(input, limits, &mut emit)?;
-    Ok(Der {
+    walk(input, limits, elide, &mut emit)?;
+    let der = Der {
         bytes: Cow::Owned(emit.out),
         had_indefinite_length: flags.indefinite,
         had_constructed_string: flags.merged_string,
-    })
+    };
+    Ok((der, emit.elided))
 }
 
 /// What a walk found that DER does not allow.
@@ -231,6 +266,8 @@ enum StringKind {
     /// BIT STRING segments: the leading unused-bits octet of each is dropped and the last one's
     /// is written first.
     Bits,
+    /// OCTET STRING segments of an `encryptedContent [0]` being elided: measured, not written.
+    Elided,
 }
 
 /// An identifier octet string, decoded enough for the rules.
@@ -271,8 +308,15 @@ trait Sink {
     /// A constructed element opens. `merge` is set when it is (the root of) a constructed
     /// string to be written as one primitive string.
     fn open(&mut self, tag: &Tag<'_>, merge: Option<StringKind>, in_merge: bool);
-    /// A primitive element; `in_merge` when it is a segment of a merged string.
-    fn primitive(&mut self, tag: &Tag<'_>, content: &[u8], in_merge: Option<StringKind>);
+    /// A primitive element; `in_merge` when it is a segment of a merged string; `elided_root`
+    /// for a primitive `encryptedContent [0]` to be written empty.
+    fn primitive(
+        &mut self,
+        tag: &Tag<'_>,
+        content: &[u8],
+        in_merge: Option<StringKind>,
+        elided_root: bool,
+    );
     /// The innermost open constructed element closes. `bits_unused` is the unused-bits count of
     /// a merged BIT STRING (from its last segment).
     fn close(&mut self, in_merge: bool, bits_unused: u8);
@@ -302,7 +346,12 @@ struct Frame {
 }
 
 /// Reads one element at a time, checking every bound, and reports to `sink`.
-fn walk(input: &[u8], limits: &Limits, sink: &mut impl Sink) -> Result<Flags, BerError> {
+fn walk(
+    input: &[u8],
+    limits: &Limits,
+    elide: bool,
+    sink: &mut impl Sink,
+) -> Result<Flags, BerError> {
     let mut flags = Flags::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut pos = 0usize;
@@ -394,7 +443,7 @@ fn walk(input: &[u8], limits: &Limits, sink: &mut impl Sink) -> Result<Flags, Be
         // Segments of a constructed string must be of the string's segment type.
         if let Some(kind) = parent_merge {
             let want = match kind {
-                StringKind::Octets => OCTET_STRING,
+                StringKind::Octets | StringKind::Elided => OCTET_STRING,
                 StringKind::Bits => BIT_STRING,
             };
             if !tag.is_universal(want) {
@@ -431,7 +480,7 @@ fn walk(input: &[u8], limits: &Limits, sink: &mut impl Sink) -> Result<Flags, Be
             } else if tag.class == UNIVERSAL {
                 universal_string_kind(tag.number)
             } else if tag.class == CONTEXT && tag.number == 0 && encrypted_content_slot {
-                Some(StringKind::Octets)
+                Some(if elide { StringKind::Elided } else { StringKind::Octets })
             } else {
                 None
             };
@@ -470,7 +519,12 @@ fn walk(input: &[u8], limits: &Limits, sink: &mut impl Sink) -> Result<Flags, Be
                     parent.bits_unused = unused;
                 }
             }
-            sink.primitive(&tag, content, parent_merge);
+            let elided_root = elide
+                && encrypted_content_slot
+                && tag.class == CONTEXT
+                && tag.number == 0
+                && parent_merge.is_none();
+            sink.primitive(&tag, content, parent_merge, elided_root);
             pos = after_len + len;
             if stack.is_empty() {
                 top_done = true;
@@ -586,6 +640,8 @@ struct Measure {
     open: Vec<(usize, usize, usize, bool)>,
     /// Total output size.
     total: usize,
+    /// The real content length of each elided `encryptedContent [0]`, in document order.
+    elided: Vec<u64>,
 }
 
 impl Measure {
@@ -600,15 +656,34 @@ impl Measure {
 impl Sink for Measure {
     fn open(&mut self, tag: &Tag<'_>, merge: Option<StringKind>, in_merge: bool) {
         self.lengths.push(0);
+        if merge == Some(StringKind::Elided) && !in_merge {
+            self.elided.push(0);
+        }
         // A merged BIT STRING starts with its unused-bits octet.
         let initial = usize::from(merge == Some(StringKind::Bits) && !in_merge);
         self.open.push((self.lengths.len() - 1, tag.bytes.len(), initial, in_merge));
     }
 
-    fn primitive(&mut self, tag: &Tag<'_>, content: &[u8], in_merge: Option<StringKind>) {
+    fn primitive(
+        &mut self,
+        tag: &Tag<'_>,
+        content: &[u8],
+        in_merge: Option<StringKind>,
+        elided_root: bool,
+    ) {
+        if elided_root {
+            self.elided.push(content.len() as u64);
+            self.add(header_len(tag.bytes.len(), 0));
+            return;
+        }
         match in_merge {
             Some(StringKind::Bits) => self.add(content.len().saturating_sub(1)),
             Some(StringKind::Octets) => self.add(content.len()),
+            Some(StringKind::Elided) => {
+                if let Some(total) = self.elided.last_mut() {
+                    *total += content.len() as u64;
+                }
+            }
             None => self.add(header_len(tag.bytes.len(), content.len()) + content.len()),
         }
     }
@@ -629,6 +704,10 @@ impl Sink for Measure {
 struct Emit {
     out: Vec<u8>,
     lengths: std::vec::IntoIter<usize>,
+    /// Real lengths of the elided strings, from pass 1.
+    elided_lengths: std::vec::IntoIter<u64>,
+    /// Where each elided string was written.
+    elided: Vec<Elided>,
     /// For each open element written with a header: where its merged BIT STRING's unused-bits
     /// octet sits (patched when it closes), or `None`.
     bits_patches: Vec<Option<usize>>,
@@ -659,6 +738,10 @@ impl Sink for Emit {
         if in_merge {
             return;
         }
+        if merge == Some(StringKind::Elided) {
+            let len = self.elided_lengths.next().unwrap_or(0);
+            self.elided.push(Elided { offset: self.out.len(), len });
+        }
         // A merged string is written primitive; anything else keeps its constructed bit.
         self.write_header(tag.bytes, merge.is_none(), len);
         if merge == Some(StringKind::Bits) {
@@ -669,10 +752,23 @@ impl Sink for Emit {
         }
     }
 
-    fn primitive(&mut self, tag: &Tag<'_>, content: &[u8], in_merge: Option<StringKind>) {
+    fn primitive(
+        &mut self,
+        tag: &Tag<'_>,
+        content: &[u8],
+        in_merge: Option<StringKind>,
+        elided_root: bool,
+    ) {
+        if elided_root {
+            let len = self.elided_lengths.next().unwrap_or(0);
+            self.elided.push(Elided { offset: self.out.len(), len });
+            self.write_header(tag.bytes, false, 0);
+            return;
+        }
         match in_merge {
             Some(StringKind::Bits) => self.out.extend_from_slice(content.get(1..).unwrap_or(&[])),
             Some(StringKind::Octets) => self.out.extend_from_slice(content),
+            Some(StringKind::Elided) => {}
             None => {
                 self.write_header(tag.bytes, false, content.len());
                 self.out.extend_from_slice(content);
@@ -796,6 +892,27 @@ mod tests {
     fn bad_ber_says_what_is_wrong(#[case] input: &str, #[case] message: &str) {
         let err = to_der(&hex(input)).unwrap_err();
         assert_eq!(err.to_string(), message);
+    }
+
+    #[rstest]
+    // streamed: constructed [0] in the EncryptedContentInfo slot, 4 content bytes left out
+    #[case("30 80 06 01 2a 30 00 a0 80 04 02 aa bb 04 02 cc dd 00 00 00 00", "300706012a30008000", &[(7, 4)])]
+    // primitive [0] in a rewritten (indefinite) envelope
+    #[case("30 80 06 01 2a 30 00 80 03 aa bb cc 00 00", "300706012a30008000", &[(7, 3)])]
+    // DER: nothing to rewrite, nothing left out
+    #[case("30 0a 06 01 2a 30 00 80 03 aa bb cc", "300a06012a3000800 3aabbcc", &[])]
+    // other strings are merged, not left out
+    #[case("30 80 06 01 2a 24 80 04 01 aa 00 00 00 00", "300606012a0401aa", &[])]
+    fn encrypted_content_can_be_left_out(
+        #[case] input: &str,
+        #[case] expected: &str,
+        #[case] elided: &[(usize, u64)],
+    ) {
+        let input = hex(input);
+        let (der, got) = to_der_eliding_encrypted_content(&input, &Limits::default()).unwrap();
+        assert_eq!(hex::encode(&der.bytes), expected.replace(' ', ""));
+        let got: Vec<(usize, u64)> = got.iter().map(|e| (e.offset, e.len)).collect();
+        assert_eq!(got, elided);
     }
 
     #[test]

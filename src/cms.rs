@@ -256,13 +256,31 @@ impl From<CmsError> for crate::Error {
 }
 
 /// Parses a ContentInfo (RFC 5652 §3) in BER or DER.
+///
+/// An envelope's encrypted content is measured, not copied, even when BER forces a rewrite.
 pub fn inspect(bytes: &[u8]) -> Result<CmsSummary, CmsError> {
-    let der = ber::to_der(bytes)?;
+    let enveloped = matches!(
+        peek_content_type(bytes).as_deref(),
+        Some(ID_ENVELOPED_DATA | ID_CT_AUTH_ENVELOPED_DATA)
+    );
+    let (der, elided) = if enveloped {
+        ber::to_der_eliding_encrypted_content(bytes, &ber::Limits::default())?
+    } else {
+        (ber::to_der(bytes)?, Vec::new())
+    };
     let indefinite = der.had_indefinite_length;
-    let (content_type, content) = content_info(&der.bytes)?;
+    let base: &[u8] = &der.bytes;
+    let (content_type, content) = content_info(base)?;
+    let envelope = |auth| {
+        let len_of = |raw: &[u8]| {
+            let offset = (raw.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+            elided.iter().find(|e| e.offset == offset).map(|e| e.len)
+        };
+        envelope(content, auth, indefinite, &len_of).map(CmsSummary::Enveloped)
+    };
     match content_type.to_string().as_str() {
-        ID_ENVELOPED_DATA => envelope(content, false, indefinite).map(CmsSummary::Enveloped),
-        ID_CT_AUTH_ENVELOPED_DATA => envelope(content, true, indefinite).map(CmsSummary::Enveloped),
+        ID_ENVELOPED_DATA => envelope(false),
+        ID_CT_AUTH_ENVELOPED_DATA => envelope(true),
         ID_SIGNED_DATA => signed(content, indefinite).map(CmsSummary::Signed),
         other => Ok(CmsSummary::Other { content_type: other.to_owned() }),
     }
@@ -292,6 +310,27 @@ pub fn decode_armor(input: &[u8]) -> Result<Cow<'_, [u8]>, CmsError> {
         .decode(&compact)
         .map(Cow::Owned)
         .map_err(|e| CmsError::Armor(format!("{e} (truncated or corrupted base64?)")))
+}
+
+/// The contentType of a ContentInfo in BER, read from its first bytes without normalising: it
+/// decides whether the encrypted content may be left out of the normalised copy.
+fn peek_content_type(bytes: &[u8]) -> Option<String> {
+    let (&tag, rest) = bytes.split_first()?;
+    let (&len, rest) = rest.split_first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    let rest = match len {
+        0..=0x80 => rest,
+        n => rest.get(usize::from(n & 0x7f)..)?,
+    };
+    match rest {
+        [0x06, n, oid @ ..] if *n < 0x80 => {
+            let oid = ObjectIdentifier::from_bytes(oid.get(..usize::from(*n))?).ok()?;
+            Some(oid.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// Splits a ContentInfo into its contentType and the encoding of its content.
@@ -334,10 +373,13 @@ fn der_error(context: &str, e: impl std::fmt::Display) -> CmsError {
 /// ```
 ///
 /// and what follows (attributes, the MAC) is not needed here.
+///
+/// `elided_len` gives the real length of an `encryptedContent [0]` the normaliser left out.
 fn envelope(
     content: &[u8],
     auth_enveloped: bool,
     ber_indefinite: bool,
+    elided_len: &dyn Fn(&[u8]) -> Option<u64>,
 ) -> Result<EnvelopeSummary, CmsError> {
     let what = if auth_enveloped { "AuthEnvelopedData" } else { "EnvelopedData" };
     let mut input = content;
@@ -359,7 +401,7 @@ fn envelope(
     }
     let recipient_infos = recipient_infos(next.value, what)?;
     let eci = tlv::next(&mut fields).map_err(|e| der_error(what, e))?;
-    let (content_cipher, encrypted_content_len) = encrypted_content_info(eci, what)?;
+    let (content_cipher, encrypted_content_len) = encrypted_content_info(eci, what, elided_len)?;
 
     let mut seen = HashSet::new();
     let duplicate_recipient_infos = recipient_infos
@@ -517,6 +559,7 @@ fn not_bound(kind: RecipientInfoKind, alg: &AlgorithmIdentifierOwned) -> Recipie
 fn encrypted_content_info(
     eci: tlv::Tlv<'_>,
     what: &str,
+    elided_len: &dyn Fn(&[u8]) -> Option<u64>,
 ) -> Result<(ContentCipher, Option<u64>), CmsError> {
     let context = format!("{what}.encryptedContentInfo");
     if eci.tag != 0x30 {
@@ -541,7 +584,7 @@ fn encrypted_content_info(
                 content.tag
             )));
         }
-        Some(content.value.len() as u64)
+        Some(elided_len(content.raw).unwrap_or(content.value.len() as u64))
     };
     Ok((cipher, len))
 }

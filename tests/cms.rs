@@ -368,6 +368,35 @@ fn limits_apply_to_real_messages() {
     assert!(matches!(ber::to_der_with(&bytes, &shallow), Err(BerError::TooDeep { max: 5, .. })));
 }
 
+/// bob-stream-ber.der with its encrypted content replaced by `len` bytes in 4096-byte segments,
+/// as `openssl cms -stream` writes large messages.
+fn large_stream(len: usize) -> Vec<u8> {
+    let small = read("bob-stream-ber.der");
+    let at = small.windows(3).position(|w| w == [0xa0, 0x80, 0x04]).unwrap() + 2;
+    let mut out = small[..at].to_vec();
+    let content: Vec<u8> = (0..len).map(|i| i as u8).collect();
+    for chunk in content.chunks(4096) {
+        out.extend(der::asn1::OctetString::new(chunk).unwrap().to_der().unwrap());
+    }
+    out.extend([0u8; 10]);
+    out
+}
+
+#[test]
+fn large_streamed_envelopes_are_measured_not_copied() {
+    let bytes = large_stream(1_000_003);
+    let e = match cms::inspect(&bytes).unwrap() {
+        CmsSummary::Enveloped(e) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(e.encrypted_content_len, Some(1_000_003));
+    assert!(e.ber_indefinite);
+    // The full normalisation still has every byte.
+    let der = ber::to_der(&bytes).unwrap();
+    assert!(der.had_constructed_string);
+    assert!(der.bytes.len() > 1_000_003 && der.bytes.len() < bytes.len());
+}
+
 fn fixture_bytes() -> Vec<Vec<u8>> {
     fixtures().iter().map(|n| read(n)).collect()
 }
