@@ -4,6 +4,8 @@
 
 pub mod address;
 pub mod decrypt;
+pub mod ber;
+pub mod cms;
 pub mod error;
 pub mod message;
 pub mod name;
