@@ -395,4 +395,68 @@ mod tests {
         );
         assert!(matches!(r, Err(SignatureError::BadEncoding(_))), "{r:?}");
     }
+
+    #[test]
+    fn ecdsa_p256_with_sha256_and_with_a_digest_hint() {
+        use p256::pkcs8::DecodePrivateKey;
+        let pem = std::fs::read_to_string("testdata/certs/keys/carol.key").unwrap();
+        let key = p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).unwrap();
+        let sig: p256::ecdsa::DerSignature =
+            ecdsa::signature::Signer::<p256::ecdsa::Signature>::sign(&key, b"hello").to_der();
+        let carol = cert("store/carol.pem");
+        let spki = &carol.tbs_certificate.subject_public_key_info;
+        let alg = AlgorithmIdentifierOwned { oid: oid::ECDSA_WITH_SHA256, parameters: None };
+        assert_eq!(verify_signature(spki, &alg, None, b"hello", sig.as_bytes()), Ok(()));
+        assert_eq!(
+            verify_signature(spki, &alg, None, b"hellO", sig.as_bytes()),
+            Err(SignatureError::Mismatch)
+        );
+        let bare = AlgorithmIdentifierOwned { oid: oid::EC_PUBLIC_KEY, parameters: None };
+        assert_eq!(
+            verify_signature(spki, &bare, Some(&oid::SHA256), b"hello", sig.as_bytes()),
+            Ok(())
+        );
+        // Another EC key (walter's) does not verify carol's signature.
+        let walter = cert("store/walter-ec-keyenc.pem");
+        assert_eq!(
+            verify_signature(
+                &walter.tbs_certificate.subject_public_key_info,
+                &alg,
+                None,
+                b"hello",
+                sig.as_bytes()
+            ),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn rsassa_pss_with_explicit_parameters() {
+        use rsa::pkcs8::DecodePrivateKey;
+        let pem = std::fs::read_to_string("testdata/certs/keys/bob.key").unwrap();
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap();
+        let hashed = sha2::Sha256::digest(b"hello");
+        let sig = key
+            .sign_with_rng(&mut rand::thread_rng(), Pss::new_with_salt::<sha2::Sha256>(32), &hashed)
+            .unwrap();
+        let params = rsa::pkcs1::RsaPssParams::new::<sha2::Sha256>(32).to_der().unwrap();
+        let alg = AlgorithmIdentifierOwned {
+            oid: oid::RSASSA_PSS,
+            parameters: Some(der::Any::from_der(&params).unwrap()),
+        };
+        let bob = cert("store/bob.pem");
+        let spki = &bob.tbs_certificate.subject_public_key_info;
+        assert_eq!(verify_signature(spki, &alg, None, b"hello", &sig), Ok(()));
+        assert_eq!(verify_signature(spki, &alg, None, b"bye", &sig), Err(SignatureError::Mismatch));
+        // The salt length is part of the parameters: a different one does not verify.
+        let params20 = rsa::pkcs1::RsaPssParams::new::<sha2::Sha256>(20).to_der().unwrap();
+        let alg20 = AlgorithmIdentifierOwned {
+            oid: oid::RSASSA_PSS,
+            parameters: Some(der::Any::from_der(&params20).unwrap()),
+        };
+        assert_eq!(
+            verify_signature(spki, &alg20, None, b"hello", &sig),
+            Err(SignatureError::Mismatch)
+        );
+    }
 }

@@ -144,6 +144,7 @@ impl<'a> Search<'a, '_> {
             return;
         }
         let mut key_id_matched = false;
+        let mut tried = false;
         for candidate in candidates {
             let issuer = candidate.cert;
             if let (Some(aki), Some(ski)) =
@@ -166,6 +167,7 @@ impl<'a> Search<'a, '_> {
             }) {
                 continue; // a loop: this key already signed something below
             }
+            tried = true;
             if let Err(detail) = may_issue(issuer, path.len() - 1) {
                 self.outcome.fail(detail);
                 continue;
@@ -202,6 +204,18 @@ impl<'a> Search<'a, '_> {
             if self.outcome.paths.len() >= MAX_PATHS {
                 return;
             }
+        }
+        if key_id_matched && !tried {
+            // Every candidate is already on the path: the child is a self-signed root that is
+            // not an anchor, or CAs certify each other in a circle that reaches no anchor.
+            self.outcome.fail(if issuer_key(child) == subject_key(child) {
+                format!("\"{}\" is self-signed and not a trust anchor", child.subject_display())
+            } else {
+                format!(
+                    "the issuers of \"{}\" form a loop without a trust anchor",
+                    child.subject_display()
+                )
+            });
         }
         if !key_id_matched {
             self.outcome.fail(format!(
