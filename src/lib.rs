@@ -6,6 +6,8 @@ pub mod address;
 pub mod decrypt;
 pub mod ber;
 pub mod cms;
+pub mod cert;
+pub mod certs;
 pub mod error;
 pub mod message;
 pub mod name;
@@ -14,10 +16,15 @@ pub mod reply;
 pub mod scan;
 pub mod smartreply;
 pub mod smime;
+pub mod signature;
 pub mod time;
+pub mod trust;
+pub mod usable;
 
 pub use address::{Address, AddressError};
 pub use decrypt::{DecryptError, Decrypted, DecryptionKey};
+pub use cert::{AddressSource, Certificate, HarvestBinding, KeyKind, NamedAddress, Provenance};
+pub use certs::{CertStore, LoadWarning};
 pub use error::{Error, Result};
 pub use message::{
     collapse_recipients, InvalidAddress, Mailbox, OutgoingMessage, Recipient, RecipientField,
@@ -28,3 +35,4 @@ pub use reply::{derive_reply, ReplyDraft, ReplyKind};
 pub use smartreply::{ReplyContext, SmartReplyFinding, SmartReplyShape};
 pub use smime::{Placement, SmimeKind, SmimeLayer};
 pub use time::Time;
+pub use usable::{check_certificate, AddressStatus, CertVerdict, Policy};
