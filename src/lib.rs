@@ -3,28 +3,31 @@
 //! finds the mail that already did.
 
 pub mod address;
-pub mod decrypt;
+pub mod audit;
 pub mod ber;
-pub mod cms;
 pub mod cert;
 pub mod certs;
+pub mod cms;
+pub mod compose;
+pub mod decrypt;
 pub mod error;
+pub mod harvest;
 pub mod message;
 pub mod name;
 pub mod reason;
 pub mod reply;
 pub mod scan;
+pub mod signature;
 pub mod smartreply;
 pub mod smime;
-pub mod signature;
 pub mod time;
 pub mod trust;
 pub mod usable;
 
 pub use address::{Address, AddressError};
-pub use decrypt::{DecryptError, Decrypted, DecryptionKey};
 pub use cert::{AddressSource, Certificate, HarvestBinding, KeyKind, NamedAddress, Provenance};
 pub use certs::{CertStore, LoadWarning};
+pub use decrypt::{DecryptError, Decrypted, DecryptionKey};
 pub use error::{Error, Result};
 pub use message::{
     collapse_recipients, InvalidAddress, Mailbox, OutgoingMessage, Recipient, RecipientField,
