@@ -72,6 +72,23 @@ impl<'s> Layers<'s> {
         self.message_envelopes().next().is_some()
     }
 
+    /// Resolves ambiguous RecipientInfos: issuer name + serial can match certificates of two CA
+    /// generations. When some of the candidates name one of the message's own participants,
+    /// those are the ones the sender used; the others are dropped.
+    pub fn prefer_participants(&mut self, participants: &[&Address]) {
+        for env in &mut self.envelopes {
+            for certs in &mut env.matches {
+                if certs.len() < 2 {
+                    continue;
+                }
+                let named = |c: &&Certificate| participants.iter().any(|a| c.names(a).is_some());
+                if certs.iter().any(named) {
+                    certs.retain(named);
+                }
+            }
+        }
+    }
+
     /// Addresses named by certificates that some message-carrying RecipientInfo matches, and
     /// whether any such RecipientInfo matches nothing known (so others might still decrypt).
     pub fn decryptors(&self) -> (BTreeSet<&Address>, bool) {

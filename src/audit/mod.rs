@@ -40,16 +40,20 @@ pub struct AuditOptions {
 
 /// Audits one message.
 pub fn audit_message(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
-    let parsed = OutgoingMessage::parser().parse(raw).filter(|m| !m.headers().is_empty());
-    let Some(msg) = parsed else {
-        return unreadable(if raw.is_empty() {
-            "the input is empty"
-        } else {
-            "the input is not a mail message"
-        });
+    let raw = match crate::message::message_start(raw) {
+        Ok(raw) => raw,
+        Err(crate::Error::Message { reason, .. }) => return unreadable(&reason),
+        Err(e) => return unreadable(&e.to_string()),
+    };
+    let Some(msg) = OutgoingMessage::parser().parse(raw) else {
+        return unreadable("not a mail message: no header section");
     };
     let header = OutgoingMessage::from_message(&msg);
-    let layers = analysis::analyse(&msg, store, &options.keys);
+    let mut layers = analysis::analyse(&msg, store, &options.keys);
+    let recipient_list = header.recipients();
+    let participants: Vec<&crate::address::Address> =
+        recipient_list.iter().map(|r| &r.address).chain(header.author()).collect();
+    layers.prefer_participants(&participants);
     let decrypted = if options.keys.is_empty() {
         Vec::new()
     } else {
@@ -58,9 +62,9 @@ pub fn audit_message(raw: &[u8], store: &CertStore, options: &AuditOptions) -> R
 
     let encrypted = layers.is_encrypted();
     let (known, unknown) = layers.decryptors();
-    let recipients: Vec<RecipientReport> = header
-        .recipients()
-        .into_iter()
+    let recipients: Vec<RecipientReport> = recipient_list
+        .iter()
+        .cloned()
         .map(|r| {
             let can_decrypt = if !encrypted {
                 None

@@ -47,22 +47,12 @@ pub fn run(ctx: &Context<'_, '_>) -> Vec<Finding> {
     findings
 }
 
-/// Whether decrypted content shows a blank body to its reader: every readable part blank, or
-/// no readable part at all.
+/// Whether decrypted content shows a blank body to its reader (`decrypt::inspect_inner`), or
+/// `None` when it is not a MIME entity at all (an encrypted file rather than a message).
 pub fn decrypted_body_is_blank(plaintext: &[u8]) -> Option<bool> {
     let msg = crate::message::OutgoingMessage::parser().parse(plaintext)?;
     if msg.headers().is_empty() {
-        return None; // not a MIME entity: an encrypted file, not a message
+        return None;
     }
-    for part in msg.text_bodies().chain(msg.html_bodies()) {
-        let blank = match &part.body {
-            mail_parser::PartType::Text(t) => crate::smartreply::is_blank_body(t),
-            mail_parser::PartType::Html(h) => crate::smartreply::is_blank_html(h),
-            _ => true,
-        };
-        if !blank {
-            return Some(false);
-        }
-    }
-    Some(true)
+    Some(crate::decrypt::inspect_inner(plaintext).blank)
 }

@@ -6,7 +6,7 @@
 
 use super::{decrypted_body_is_blank, Context};
 use crate::audit::finding::{Finding, Rule};
-use crate::smartreply::{ReplyContext, SmartReplyShape};
+use crate::smartreply::SmartReplyShape;
 
 const HINT: &str = "send encrypted replies as new messages (ActiveSync SendMail), not SmartReply/SmartForward; ask the sender to resend";
 
@@ -26,14 +26,6 @@ pub fn check(ctx: &Context<'_, '_>, findings: &mut Vec<Finding>) {
                 Some(Err(why)) => message.push_str(&format!("; could not confirm by decryption: {why}")),
                 None => {}
             }
-        }
-        let context = match f.context {
-            ReplyContext::Reply => " (in a reply)",
-            ReplyContext::Forward => " (in a forward)",
-            ReplyContext::None => "",
-        };
-        if !message.contains(context) {
-            message.push_str(context);
         }
         findings.push(Finding::new(Rule::SmartreplyBlankBody, None, message, HINT));
         return;
