@@ -39,7 +39,23 @@ pub struct AuditOptions {
 }
 
 /// Audits one message.
+///
+/// Never panics: parsing is bounded and errors become findings. As a last line of defence for
+/// a scan over millions of messages, a panic below this call (a bug here or in a dependency,
+/// such as mail-parser's quoted-printable overflow in builds with overflow checks) is caught and
+/// reported as an `unreadable` finding for this message, so the scan goes on.
 pub fn audit_message(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
+    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        audit_unguarded(raw, store, options)
+    }));
+    guarded.unwrap_or_else(|_| {
+        unreadable(
+            "internal error while auditing this message (a bug: please report it with the message)",
+        )
+    })
+}
+
+fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
     let raw = match crate::message::message_start(raw) {
         Ok(raw) => raw,
         Err(crate::Error::Message { reason, .. }) => return unreadable(&reason),
