@@ -104,7 +104,11 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
     };
 
     let inputs = scan::messages(&args.paths, &scan_options)?;
-    let progress = scan::progress_bar(args.progress == ProgressArg::Auto);
+    let progress = scan::progress_bar_with_estimate(
+        args.progress == ProgressArg::Auto,
+        &args.paths,
+        &scan_options,
+    );
     let mut out = output::stdout();
     let mut summary = Summary::default();
     let mut write_error = None;
