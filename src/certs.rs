@@ -537,7 +537,8 @@ impl Walk {
                 Err(e) => warn(&mut self.warnings, dir, e.to_string()),
             }
         }
-        paths.sort_by(|a, b| a.0.cmp(&b.0));
+        // One folder: comparing the names' bytes orders like comparing the paths, only faster.
+        paths.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
         for (path, file_type) in paths {
             // Follows symlinks: a linked certificate or folder counts like a real one.
             let is_dir = match file_type {
