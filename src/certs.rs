@@ -38,6 +38,8 @@ const MAX_FOLDER_DEPTH: usize = 32;
 /// File name extensions loaded from folders (case-insensitive). A named file loads whatever its
 /// name.
 const CERT_EXTENSIONS: [&str; 8] = ["pem", "crt", "cer", "cert", "der", "p7b", "p7c", "p7"];
+/// Largest file read (a bundle of 100,000 PEM certificates is about 130 MB).
+const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Below this many PEM blocks, parsing in the calling thread is cheaper than fanning out.
 const PARALLEL_BLOCKS: usize = 32;
 
@@ -497,7 +499,20 @@ fn load(path: &Path) -> Result<Loaded, Error> {
 }
 
 fn read_file(path: &Path) -> Result<Parsed, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    use std::io::Read;
+    let io = |e| Error::io(path, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(Error::Certificate {
+            context: path.display().to_string(),
+            reason: format!(
+                "{len} bytes; certificate files over {MAX_FILE_BYTES} bytes are not read"
+            ),
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).map_err(io)?;
     parse_bundle(&bytes, &Provenance::File(path.to_path_buf()))
 }
 
