@@ -30,6 +30,7 @@ use der::{Decode, Reader, Tag, Tagged};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
@@ -221,11 +222,15 @@ pub struct KeyUsageExt {
 pub struct Certificate {
     der: Vec<u8>,
     tbs: std::ops::Range<usize>,
-    x509: x509_cert::Certificate,
+    /// Boxed: the store moves certificates around while loading, and this is most of the size.
+    x509: Box<x509_cert::Certificate>,
     sha256: [u8; 32],
-    sha256_hex: String,
+    /// Computed on first use: most certificates of a large store are never printed.
+    sha256_hex: OnceLock<String>,
     addresses: Vec<NamedAddress>,
-    issuer_serial: IssuerSerial,
+    /// Computed on first use: preparing the issuer name costs more than the rest of the
+    /// indexing, and the store indexes by serial first (see `CertStore::by_issuer_serial`).
+    issuer_serial: OnceLock<IssuerSerial>,
     ski: Option<Vec<u8>>,
     aki: Option<Vec<u8>>,
     not_before: Time,
@@ -248,6 +253,7 @@ impl Certificate {
     pub fn from_der_vec(der: Vec<u8>, provenance: Provenance) -> Result<Certificate, Error> {
         let fail = |reason: String| Error::Certificate { context: provenance.label(), reason };
         let x509 = x509_cert::Certificate::from_der(&der)
+            .map(Box::new)
             .map_err(|e| fail(format!("not an X.509 certificate: {e}")))?;
         let parts = Parts::read(&x509).map_err(fail)?;
         let tbs_range =
@@ -255,10 +261,10 @@ impl Certificate {
         let sha256: [u8; 32] = Sha256::digest(&der).into();
         let tbs = &x509.tbs_certificate;
         Ok(Certificate {
-            issuer_serial: IssuerSerial::new(&tbs.issuer, &tbs.serial_number),
+            issuer_serial: OnceLock::new(),
             not_before: to_time(tbs.validity.not_before),
             not_after: to_time(tbs.validity.not_after),
-            sha256_hex: hex::encode(sha256),
+            sha256_hex: OnceLock::new(),
             sha256,
             addresses: parts.addresses,
             ski: parts.ski,
@@ -296,7 +302,7 @@ impl Certificate {
 
     /// SHA-256 of the DER encoding, lower-case hex (the JSON `sha256` field).
     pub fn sha256_hex(&self) -> &str {
-        &self.sha256_hex
+        self.sha256_hex.get_or_init(|| hex::encode(self.sha256))
     }
 
     /// Every address the certificate names, normalised and deduplicated, subjectAltName entries
@@ -312,7 +318,10 @@ impl Certificate {
 
     /// Issuer and serial, compared as RFC 5652 `IssuerAndSerialNumber` is matched.
     pub fn issuer_serial(&self) -> &IssuerSerial {
-        &self.issuer_serial
+        self.issuer_serial.get_or_init(|| {
+            let tbs = &self.x509.tbs_certificate;
+            IssuerSerial::new(&tbs.issuer, &tbs.serial_number)
+        })
     }
 
     /// The issuer as an RFC 4514 string.

@@ -25,8 +25,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use der::{Decode, Reader, Tag, TagNumber};
 use rayon::prelude::*;
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -36,6 +38,8 @@ const MAX_FOLDER_DEPTH: usize = 32;
 /// File name extensions loaded from folders (case-insensitive). A named file loads whatever its
 /// name.
 const CERT_EXTENSIONS: [&str; 8] = ["pem", "crt", "cer", "cert", "der", "p7b", "p7c", "p7"];
+/// Largest file read (a bundle of 100,000 PEM certificates is about 130 MB).
+const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Below this many PEM blocks, parsing in the calling thread is cheaper than fanning out.
 const PARALLEL_BLOCKS: usize = 32;
 
@@ -61,6 +65,72 @@ enum IssuerRef {
     Anchor(u32),
 }
 
+/// Hasher for keys that already are uniformly distributed (SHA-256 digests, hashes computed
+/// with [`index_hash`]): folds the bytes instead of hashing them again.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(29) ^ n;
+    }
+}
+
+type PrehashedMap<K, V> = HashMap<K, V, BuildHasherDefault<Prehashed>>;
+
+/// Hash of a serial number (as normalised hex), keyed per process so crafted serials cannot
+/// flood one bucket. The issuer-and-serial index is keyed by the serial alone: preparing issuer
+/// names for 100,000 certificates would cost more than the rest of the indexing, and serials
+/// rarely repeat. Lookups then compare the whole key.
+fn serial_hash(serial_hex: &str) -> u64 {
+    static STATE: OnceLock<RandomState> = OnceLock::new();
+    STATE.get_or_init(RandomState::new).hash_one(serial_hex)
+}
+
+/// Batches at least this large build the address index and the others on two threads.
+const PARALLEL_INDEX: usize = 4096;
+
+/// The certificates under one index key. Almost always one: no allocation for that case.
+#[derive(Clone, Debug)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Ids {
+    fn push(&mut self, id: u32) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(ids) => ids.push(id),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(ids) => ids,
+        }
+    }
+}
+
+fn insert_id<K: std::hash::Hash + Eq, S: BuildHasher>(
+    map: &mut HashMap<K, Ids, S>,
+    key: K,
+    id: u32,
+) {
+    map.entry(key).and_modify(|ids| ids.push(id)).or_insert(Ids::One(id));
+}
+
 /// Certificates indexed for recipient lookup, plus optional trust anchors.
 ///
 /// `Send + Sync`: evaluation takes `&self`; chain results are cached per certificate with
@@ -68,10 +138,11 @@ enum IssuerRef {
 #[derive(Debug, Default)]
 pub struct CertStore {
     certs: Vec<Certificate>,
-    by_sha256: HashMap<[u8; 32], u32>,
-    by_address: HashMap<Address, Vec<u32>>,
-    by_issuer_serial: HashMap<IssuerSerial, Vec<u32>>,
-    by_ski: HashMap<Vec<u8>, Vec<u32>>,
+    by_sha256: PrehashedMap<[u8; 32], u32>,
+    by_address: HashMap<Address, Ids>,
+    /// By [`serial_hash`]; lookups compare issuer and serial themselves.
+    by_issuer_serial: PrehashedMap<u64, Ids>,
+    by_ski: HashMap<Vec<u8>, Ids>,
     anchors: Vec<Certificate>,
     anchor_sha256: HashSet<[u8; 32]>,
     /// CA certificates of the store and every anchor, by subject: issuer candidates.
@@ -98,18 +169,14 @@ impl CertStore {
     /// ones. A PEM file with some bad blocks loads the good ones and warns about the others.
     pub fn load_path(&mut self, path: &Path) -> Result<usize, Error> {
         let loaded = load(path)?;
-        Ok(self.absorb(loaded, Self::add))
+        Ok(self.absorb(loaded, Target::Store))
     }
 
     /// Loads trust anchors from a file or folder, with the same formats and rules as
     /// [`load_path`](Self::load_path). Returns how many anchors were added.
     pub fn load_trust_path(&mut self, path: &Path) -> Result<usize, Error> {
         let loaded = load(path)?;
-        Ok(self.absorb(loaded, |store, cert| {
-            let fresh = !store.anchor_sha256.contains(cert.sha256());
-            store.add_trust_anchor(cert);
-            fresh
-        }))
+        Ok(self.absorb(loaded, Target::Anchors))
     }
 
     /// Adds the certificates in `bytes`: PEM (any number of CERTIFICATE, X509 CERTIFICATE,
@@ -119,14 +186,23 @@ impl CertStore {
     pub fn add_bytes(&mut self, bytes: &[u8], provenance: Provenance) -> Result<usize, Error> {
         let label = PathBuf::from(provenance.label());
         let parsed = parse_bundle(bytes, &provenance)?;
-        Ok(self
-            .absorb(Loaded { files: vec![(label, Ok(parsed))], warnings: Vec::new() }, Self::add))
+        let loaded = Loaded { files: vec![(label, Ok(parsed))], warnings: Vec::new() };
+        Ok(self.absorb(loaded, Target::Store))
     }
 
     /// Adds one certificate. `false` if the same DER (SHA-256) is already stored; then a copy
     /// with a better provenance (anything but an unverified harvest) replaces an unverified
     /// harvested one's provenance, so a verified copy lifts `harvested-unverified`.
     pub fn add(&mut self, cert: Certificate) -> bool {
+        let start = self.certs.len();
+        let fresh = self.admit(cert);
+        self.index_from(start);
+        fresh
+    }
+
+    /// Deduplicates and appends; the address, issuer-serial and SKI indexes follow in
+    /// [`index_from`](Self::index_from).
+    fn admit(&mut self, cert: Certificate) -> bool {
         if let Some(&index) = self.by_sha256.get(cert.sha256()) {
             if let Some(existing) = self.certs.get_mut(index as usize) {
                 if existing.provenance().is_unverified_harvest()
@@ -139,13 +215,6 @@ impl CertStore {
         }
         let Ok(index) = u32::try_from(self.certs.len()) else { return false };
         self.by_sha256.insert(*cert.sha256(), index);
-        for named in cert.addresses() {
-            self.by_address.entry(named.address.clone()).or_default().push(index);
-        }
-        self.by_issuer_serial.entry(cert.issuer_serial().clone()).or_default().push(index);
-        if let Some(ski) = cert.subject_key_identifier() {
-            self.by_ski.entry(ski.to_vec()).or_default().push(index);
-        }
         if cert.is_ca() {
             self.issuers.entry(subject_key(&cert)).or_default().push(IssuerRef::Store(index));
             self.invalidate_chains();
@@ -155,16 +224,52 @@ impl CertStore {
         true
     }
 
+    /// Indexes `certs[start..]` by address, serial and SKI; large batches on two threads.
+    fn index_from(&mut self, start: usize) {
+        let CertStore { certs, by_address, by_issuer_serial, by_ski, .. } = self;
+        let Ok(first) = u32::try_from(start) else { return };
+        let fresh = certs.get(start..).unwrap_or_default();
+        let mut addresses = || {
+            by_address.reserve(fresh.len());
+            for (index, cert) in (first..).zip(fresh) {
+                for named in cert.addresses() {
+                    insert_id(by_address, named.address.clone(), index);
+                }
+            }
+        };
+        let mut identifiers = || {
+            by_issuer_serial.reserve(fresh.len());
+            for (index, cert) in (first..).zip(fresh) {
+                insert_id(by_issuer_serial, serial_hash(&cert.serial_hex()), index);
+                if let Some(ski) = cert.subject_key_identifier() {
+                    insert_id(by_ski, ski.to_vec(), index);
+                }
+            }
+        };
+        if fresh.len() >= PARALLEL_INDEX {
+            rayon::join(addresses, identifiers);
+        } else {
+            addresses();
+            identifiers();
+        }
+    }
+
     /// Adds a trust anchor (a copy already there is ignored). Anchors end chains; they are not
     /// recipients' certificates unless also [`add`](Self::add)ed.
     pub fn add_trust_anchor(&mut self, cert: Certificate) {
+        self.add_trust_anchor_new(cert);
+    }
+
+    /// [`add_trust_anchor`](Self::add_trust_anchor), saying whether it was new.
+    fn add_trust_anchor_new(&mut self, cert: Certificate) -> bool {
+        let Ok(index) = u32::try_from(self.anchors.len()) else { return false };
         if !self.anchor_sha256.insert(*cert.sha256()) {
-            return;
+            return false;
         }
-        let Ok(index) = u32::try_from(self.anchors.len()) else { return };
         self.issuers.entry(subject_key(&cert)).or_default().push(IssuerRef::Anchor(index));
         self.anchors.push(cert);
         self.invalidate_chains();
+        true
     }
 
     /// Whether trust anchors are configured (then [`check`](Self::check) requires a chain).
@@ -208,8 +313,12 @@ impl CertStore {
     /// reuse serials (the test PKI's bob and zoe). An `IssuerAndSerialNumber` RecipientInfo that
     /// matches several certificates is ambiguous; callers must say so rather than pick one.
     /// [`by_ski`](Self::by_ski) tells such certificates apart.
-    pub fn by_issuer_serial(&self, key: &IssuerSerial) -> impl Iterator<Item = &Certificate> {
-        self.resolve(self.by_issuer_serial.get(key))
+    pub fn by_issuer_serial<'s>(
+        &'s self,
+        key: &'s IssuerSerial,
+    ) -> impl Iterator<Item = &'s Certificate> {
+        self.resolve(self.by_issuer_serial.get(&serial_hash(&key.serial_hex())))
+            .filter(move |c| c.issuer_serial() == key)
     }
 
     /// Certificates with this subjectKeyIdentifier.
@@ -244,6 +353,7 @@ impl CertStore {
             .get(address)
             .map(|indices| {
                 indices
+                    .as_slice()
                     .iter()
                     .filter_map(|&i| {
                         let cert = self.certs.get(i as usize)?;
@@ -308,24 +418,15 @@ impl CertStore {
         }
     }
 
-    fn resolve<'s>(
-        &'s self,
-        indices: Option<&'s Vec<u32>>,
-    ) -> impl Iterator<Item = &'s Certificate> {
-        indices.into_iter().flatten().filter_map(|&i| self.certs.get(i as usize))
+    fn resolve<'s>(&'s self, indices: Option<&'s Ids>) -> impl Iterator<Item = &'s Certificate> {
+        indices.into_iter().flat_map(Ids::as_slice).filter_map(|&i| self.certs.get(i as usize))
     }
 
-    /// Adds what was loaded with `add`, records warnings; returns how many `add` accepted.
-    fn absorb(&mut self, loaded: Loaded, add: impl Fn(&mut Self, Certificate) -> bool) -> usize {
+    /// Adds what was loaded to the store or the anchors, records warnings; returns how many
+    /// certificates were new.
+    fn absorb(&mut self, loaded: Loaded, target: Target) -> usize {
         self.warnings.extend(loaded.warnings);
-        let total: usize =
-            loaded.files.iter().map(|(_, r)| r.as_ref().map_or(0, |p| p.certs.len())).sum();
-        self.certs.reserve(total);
-        self.chains.reserve(total);
-        self.by_sha256.reserve(total);
-        self.by_address.reserve(total);
-        self.by_issuer_serial.reserve(total);
-        self.by_ski.reserve(total);
+        let start = self.certs.len();
         let mut added = 0;
         for (path, result) in loaded.files {
             match result {
@@ -333,15 +434,29 @@ impl CertStore {
                     for message in parsed.problems {
                         self.warnings.push(LoadWarning { path: path.clone(), message });
                     }
+                    self.certs.reserve(parsed.certs.len());
+                    self.chains.reserve(parsed.certs.len());
+                    self.by_sha256.reserve(parsed.certs.len());
                     for cert in parsed.certs {
-                        added += usize::from(add(self, cert));
+                        added += usize::from(match target {
+                            Target::Store => self.admit(cert),
+                            Target::Anchors => self.add_trust_anchor_new(cert),
+                        });
                     }
                 }
                 Err(e) => self.warnings.push(LoadWarning { path, message: reason_of(&e) }),
             }
         }
+        self.index_from(start);
         added
     }
+}
+
+/// Where loaded certificates go.
+#[derive(Clone, Copy)]
+enum Target {
+    Store,
+    Anchors,
 }
 
 /// The reason part of an error, without the path the warning already carries.
@@ -384,7 +499,20 @@ fn load(path: &Path) -> Result<Loaded, Error> {
 }
 
 fn read_file(path: &Path) -> Result<Parsed, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    use std::io::Read;
+    let io = |e| Error::io(path, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(Error::Certificate {
+            context: path.display().to_string(),
+            reason: format!(
+                "{len} bytes; certificate files over {MAX_FILE_BYTES} bytes are not read"
+            ),
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).map_err(io)?;
     parse_bundle(&bytes, &Provenance::File(path.to_path_buf()))
 }
 
@@ -413,21 +541,28 @@ impl Walk {
             Ok(entries) => entries,
             Err(e) => return warn(&mut self.warnings, dir, e.to_string()),
         };
-        let mut paths: Vec<PathBuf> = Vec::new();
+        let mut paths: Vec<(PathBuf, Option<std::fs::FileType>)> = Vec::new();
         for entry in entries {
             match entry {
                 Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
-                    paths.push(entry.path());
+                    // The listing usually knows the type: no stat per file.
+                    paths.push((entry.path(), entry.file_type().ok()));
                 }
                 Ok(_) => {}
                 Err(e) => warn(&mut self.warnings, dir, e.to_string()),
             }
         }
-        paths.sort();
-        for path in paths {
+        // One folder: comparing the names' bytes orders like comparing the paths, only faster.
+        paths.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+        for (path, file_type) in paths {
             // Follows symlinks: a linked certificate or folder counts like a real one.
-            match std::fs::metadata(&path) {
-                Ok(meta) if meta.is_dir() => {
+            let is_dir = match file_type {
+                Some(t) if t.is_file() => Ok(false),
+                Some(t) if t.is_dir() => Ok(true),
+                _ => std::fs::metadata(&path).map(|m| m.is_dir()),
+            };
+            match is_dir {
+                Ok(true) => {
                     if depth < MAX_FOLDER_DEPTH {
                         self.visit(&path, depth + 1);
                     } else {
@@ -438,8 +573,8 @@ impl Walk {
                         );
                     }
                 }
-                Ok(_) if has_cert_extension(&path) => self.files.push(path),
-                Ok(_) => {}
+                Ok(false) if has_cert_extension(&path) => self.files.push(path),
+                Ok(false) => {}
                 Err(e) => warn(&mut self.warnings, &path, e.to_string()),
             }
         }
@@ -597,12 +732,11 @@ const PEM_BASE64: GeneralPurpose = GeneralPurpose::new(
 fn parse_pem(text: &str, provenance: &Provenance) -> Result<Parsed, Error> {
     let (blocks, mut problems) = pem_blocks(text);
     let parse = |block: &PemBlock<'_>| parse_pem_block(block, provenance);
-    let results: Vec<Vec<Result<Certificate, String>>> = if blocks.len() >= PARALLEL_BLOCKS {
-        blocks.par_iter().map(parse).collect()
+    let mut all: Vec<Result<Certificate, String>> = if blocks.len() >= PARALLEL_BLOCKS {
+        blocks.par_iter().flat_map_iter(parse).collect()
     } else {
-        blocks.iter().map(parse).collect()
+        blocks.iter().flat_map(parse).collect()
     };
-    let mut all: Vec<Result<Certificate, String>> = results.into_iter().flatten().collect();
     all.extend(problems.drain(..).map(Err));
     split_results(all).map_err(|reason| Error::Certificate { context: provenance.label(), reason })
 }
@@ -616,8 +750,7 @@ fn parse_pem_block(
         return Vec::new(); // keys, CRLs, parameters: not ours, not an error
     }
     let what = format!("PEM block #{} ({})", block.number, block.label);
-    let compact: Vec<u8> = block.body.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let der = match PEM_BASE64.decode(&compact) {
+    let der = match PEM_BASE64.decode(compact_base64(block.body)) {
         Ok(der) => der,
         Err(e) => return vec![Err(format!("{what}: bad base64: {e}"))],
     };
@@ -640,6 +773,21 @@ fn parse_pem_block(
     };
     vec![Certificate::from_der_vec(der, provenance.clone())
         .map_err(|e| format!("{what}: {}", reason_of(&e)))]
+}
+
+/// The base64 text of a PEM body without line breaks or other white space. Copies line by
+/// line: PEM lines rarely hold white space inside.
+fn compact_base64(body: &str) -> Vec<u8> {
+    let mut compact = Vec::with_capacity(body.len());
+    for line in body.split('\n') {
+        let line = line.trim_ascii().as_bytes();
+        if line.iter().any(u8::is_ascii_whitespace) {
+            compact.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+        } else {
+            compact.extend_from_slice(line);
+        }
+    }
+    compact
 }
 
 fn first_tlv(der: &[u8]) -> Option<&[u8]> {
@@ -696,6 +844,11 @@ mod tests {
         assert_eq!(blocks[0].label, "CERTIFICATE");
         assert_eq!(blocks[0].body.trim(), "AAAA");
         assert_eq!(problems, ["PEM block #2 (PKCS7): no END line"]);
+    }
+
+    #[test]
+    fn base64_bodies_lose_all_white_space() {
+        assert_eq!(compact_base64("\r\nAB CD\r\n\tEF==  \n"), b"ABCDEF==");
     }
 
     #[test]
