@@ -479,7 +479,7 @@ impl Parts {
                         && other.value.tag() == Tag::Utf8String =>
                 {
                     if let Ok(text) = std::str::from_utf8(other.value.value()) {
-                        self.push(&undo_double_utf8(text), AddressSource::SmtpUtf8Mailbox);
+                        self.push(text, AddressSource::SmtpUtf8Mailbox);
                     }
                 }
                 _ => {}
@@ -513,22 +513,6 @@ impl Parts {
         if !self.addresses.iter().any(|n| n.address == address) {
             self.addresses.push(NamedAddress { address, source });
         }
-    }
-}
-
-/// Repairs UTF-8 that was encoded twice (its bytes read as Latin-1 and encoded again, so
-/// `jörg` became `jÃ¶rg`). Some OpenSSL configurations write `SmtpUTF8Mailbox` values this way
-/// (the committed test PKI's jorg certificate is one). The repair applies only when every
-/// character is below U+0100 and those code points, taken as bytes, are valid UTF-8 with a
-/// multi-byte sequence: no real mailbox consists of such Latin-1 mojibake.
-fn undo_double_utf8(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_ascii() {
-        return text.into();
-    }
-    let bytes: Option<Vec<u8>> = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
-    match bytes.map(String::from_utf8) {
-        Some(Ok(repaired)) if !repaired.is_ascii() => repaired.into(),
-        _ => text.into(),
     }
 }
 
@@ -619,16 +603,6 @@ mod tests {
     #[case(KeyKind::Other { algorithm: "Ed25519".into() }, 0)]
     fn security_bits_follow_sp800_57(#[case] key: KeyKind, #[case] bits: u32) {
         assert_eq!(key.security_bits(), bits);
-    }
-
-    #[rstest]
-    #[case("jörg@bücher.example", "jörg@bücher.example")]
-    #[case("jÃ¶rg@bÃ¼cher.example", "jörg@bücher.example")]
-    #[case("plain@example.com", "plain@example.com")]
-    #[case("café@example.com", "café@example.com")] // é alone is not valid UTF-8 as a byte
-    #[case("用户@例子.广告", "用户@例子.广告")]
-    fn double_encoded_utf8_is_repaired_and_nothing_else(#[case] text: &str, #[case] want: &str) {
-        assert_eq!(undo_double_utf8(text), want);
     }
 
     #[test]

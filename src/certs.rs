@@ -313,10 +313,13 @@ impl CertStore {
     /// reuse serials (the test PKI's bob and zoe). An `IssuerAndSerialNumber` RecipientInfo that
     /// matches several certificates is ambiguous; callers must say so rather than pick one.
     /// [`by_ski`](Self::by_ski) tells such certificates apart.
-    pub fn by_issuer_serial<'s>(
+    pub fn by_issuer_serial<'s, 'k>(
         &'s self,
-        key: &'s IssuerSerial,
-    ) -> impl Iterator<Item = &'s Certificate> {
+        key: &'k IssuerSerial,
+    ) -> impl Iterator<Item = &'s Certificate> + 'k
+    where
+        's: 'k,
+    {
         self.resolve(self.by_issuer_serial.get(&serial_hash(&key.serial_hex())))
             .filter(move |c| c.issuer_serial() == key)
     }
