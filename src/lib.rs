@@ -3,6 +3,7 @@
 //! finds the mail that already did.
 
 pub mod address;
+pub mod build;
 pub mod decrypt;
 pub mod error;
 pub mod message;
