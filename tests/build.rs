@@ -17,6 +17,21 @@ use smime_lint::IssuerSerial;
 use std::path::{Path, PathBuf};
 use x509_cert::Certificate;
 
+// The corpus generator (examples/gen_corpus), compiled into this test to check it is
+// reproducible and that the committed demo is what it writes.
+#[allow(dead_code)]
+#[path = "../examples/gen_corpus/corpus.rs"]
+mod corpus;
+#[allow(dead_code)]
+#[path = "../examples/gen_corpus/demo.rs"]
+mod demo;
+#[allow(dead_code)]
+#[path = "../examples/gen_corpus/people.rs"]
+mod people;
+#[allow(dead_code)]
+#[path = "../examples/gen_corpus/text.rs"]
+mod text;
+
 const ID_ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
 const ID_AUTH_ENVELOPED_DATA: &str = "1.2.840.113549.1.9.16.1.23";
 const MESSAGE: &[u8] =
@@ -542,4 +557,216 @@ fn rfc5322_dates(#[case] unix: i64, #[case] offset: i32, #[case] want: &str) {
     let bytes = format!("Date: {text}\r\n\r\n");
     let parsed = parse(bytes.as_bytes());
     assert_eq!(smime_lint::Time::from_mail_date(parsed.date().unwrap()).unwrap().unix(), unix);
+}
+
+// ---- the corpus generator and the demo ---------------------------------------------------
+
+/// The rules of DESIGN §5.
+const RULES: [&str; 10] = [
+    "partial-encryption",
+    "sender-cannot-decrypt",
+    "bcc-disclosed",
+    "weak-content-cipher",
+    "smartreply-blank-body",
+    "encrypted-to-unusable-certificate",
+    "unknown-recipient-info",
+    "malformed-smime",
+    "encrypted-attachment",
+    "unreadable",
+];
+
+fn pki() -> corpus::Pki {
+    corpus::Pki::load(&testdata("certs")).unwrap()
+}
+
+/// Every file under `dir`, as (relative path, bytes), sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn truth_lines(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("ground-truth.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_same_seed_writes_the_same_corpus() {
+    let pki = pki();
+    let (a, b, c) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    corpus::write_corpus(a.path(), 30, 7, &pki).unwrap();
+    corpus::write_corpus(b.path(), 30, 7, &pki).unwrap();
+    corpus::write_corpus(c.path(), 30, 8, &pki).unwrap();
+    let (ta, tb, tc) = (tree(a.path()), tree(b.path()), tree(c.path()));
+    assert_eq!(ta.len(), 31, "30 messages and the ground truth");
+    assert!(ta == tb, "same seed, same bytes");
+    assert!(ta != tc, "another seed, another corpus");
+    assert!(
+        corpus::write_corpus(a.path(), 30, 7, &pki).is_err(),
+        "never writes into an existing Maildir"
+    );
+}
+
+#[test]
+fn ground_truth_describes_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = corpus::write_corpus(dir.path(), 40, 11, &pki()).unwrap();
+    let lines = truth_lines(dir.path());
+    assert_eq!(lines.len(), 40);
+    assert_eq!(written.messages, 40);
+    let mut names = Vec::new();
+    for line in &lines {
+        let file = line["file"].as_str().unwrap();
+        let bytes = std::fs::read(dir.path().join("Maildir").join(file)).unwrap();
+        assert_eq!(line["bytes"].as_u64().unwrap() as usize, bytes.len(), "{file}");
+        assert!(bytes.len() >= 1000 && bytes.len() <= 5_242_880, "{file}: {} bytes", bytes.len());
+        for rule in line["rules"].as_array().unwrap() {
+            assert!(RULES.contains(&rule.as_str().unwrap()), "{file}: {rule}");
+        }
+        names.push(file.to_owned());
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "ground truth in file-name order, as the scan reads a Maildir");
+    // 40 messages are enough for every scenario once.
+    assert_eq!(written.by_scenario.len(), corpus::Scenario::MIX.len());
+}
+
+#[rstest]
+#[case::small(5)]
+#[case::one_each(18)]
+#[case::default_size(2000)]
+fn the_schedule_follows_the_mix(#[case] n: usize) {
+    let list = corpus::schedule(n, 1);
+    assert_eq!(list.len(), n);
+    for (scenario, per_mille) in corpus::Scenario::MIX {
+        let count = list.iter().filter(|s| **s == scenario).count();
+        if n >= corpus::Scenario::MIX.len() {
+            assert!(count >= 1, "{scenario:?} appears");
+        }
+        if n == 2000 {
+            assert_eq!(count, per_mille as usize * 2, "{scenario:?}");
+        }
+    }
+}
+
+#[test]
+fn the_committed_demo_is_what_the_generator_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    demo::write_demo(dir.path(), &pki()).unwrap();
+    let generated = tree(dir.path());
+    let committed: Vec<(String, Vec<u8>)> =
+        tree(&testdata("demo")).into_iter().filter(|(name, _)| name != "README.md").collect();
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&generated), names(&committed));
+    for ((name, a), (_, b)) in generated.iter().zip(&committed) {
+        assert!(a == b, "{name} differs from the generator's output; regenerate the demo");
+    }
+}
+
+#[test]
+fn the_demo_shows_every_rule_and_its_readme_lists_every_message() {
+    let lines = truth_lines(&testdata("demo"));
+    let readme = std::fs::read_to_string(testdata("demo/README.md")).unwrap();
+    for rule in RULES {
+        assert!(
+            lines.iter().any(|l| l["rules"].as_array().unwrap().iter().any(|r| r == rule)),
+            "no demo message for {rule}"
+        );
+    }
+    assert!(lines.iter().filter(|l| l["rules"].as_array().unwrap().is_empty()).count() >= 5);
+    for (i, line) in lines.iter().enumerate() {
+        let file = line["file"].as_str().unwrap();
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {i} | `{file}`")))
+            .unwrap_or_else(|| panic!("README has no row for {file}"));
+        for finding in line["findings"].as_array().unwrap() {
+            assert!(row.contains(&format!("`{}`", finding["rule"].as_str().unwrap())), "{row}");
+            if let Some(address) = finding["address"].as_str() {
+                assert!(row.contains(address), "{row}");
+            }
+        }
+        if line["findings"].as_array().unwrap().is_empty() {
+            assert!(row.ends_with("| none |"), "{row}");
+        }
+    }
+}
+
+/// The S/MIME payloads of a message (top level or attached), as DER.
+fn payloads(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let msg = parse(bytes);
+    msg.parts
+        .iter()
+        .filter(|p| p.content_type().is_some_and(|ct| ct.subtype() == Some("pkcs7-mime")))
+        .map(|p| {
+            let raw = p.contents();
+            if raw.get(1) == Some(&0x80) {
+                ber_to_der(raw)
+            } else {
+                raw.to_vec()
+            }
+        })
+        .collect()
+}
+
+/// The demo's bytes agree with its ground truth: whoever should read an envelope can.
+#[test]
+fn demo_envelopes_open_as_the_ground_truth_says() {
+    let maildir = testdata("demo/Maildir");
+    for line in truth_lines(&testdata("demo")) {
+        let file = line["file"].as_str().unwrap();
+        let scenario = line["scenario"].as_str().unwrap();
+        let bytes = std::fs::read(maildir.join(file)).unwrap();
+        let payloads = if scenario == "unreadable" { Vec::new() } else { payloads(&bytes) };
+        let opened: Vec<Result<_, _>> =
+            payloads.iter().map(|p| decrypt(p, &[key("alice")])).collect();
+        match scenario {
+            "plain" | "signed" | "unreadable" => assert!(payloads.is_empty(), "{file}"),
+            "signed-opaque" => {
+                assert!(matches!(opened.as_slice(), [Err(DecryptError::Damaged(_))]), "{file}")
+            }
+            "no-sender" => assert!(
+                matches!(opened.as_slice(), [Err(DecryptError::NoRecipientInfoForKey)]),
+                "{file}"
+            ),
+            "weak-3des" | "weak-des" => assert!(
+                matches!(opened.as_slice(), [Err(DecryptError::UnsupportedCipher(_))]),
+                "{file}"
+            ),
+            "empty-envelope" | "malformed" => {
+                assert!(matches!(opened.as_slice(), [Err(DecryptError::Damaged(_))]), "{file}")
+            }
+            "encrypted-attachment" => {
+                let document = opened.into_iter().next().unwrap().unwrap();
+                assert!(document.plaintext.starts_with(b"%PDF-"), "{file}: the attached PDF");
+            }
+            _ => {
+                assert_eq!(opened.len(), 1, "{file}: one envelope");
+                let inner =
+                    opened.into_iter().next().unwrap().unwrap_or_else(|e| panic!("{file}: {e}"));
+                assert!(
+                    parse(&inner.plaintext).root_part().content_type().is_some(),
+                    "{file}: MIME inside"
+                );
+            }
+        }
+    }
 }
