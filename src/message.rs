@@ -182,11 +182,7 @@ impl OutgoingMessage {
     /// Addresses that do not parse are not errors: they are listed in
     /// [`OutgoingMessage::invalid`].
     pub fn parse(raw: &[u8]) -> Result<OutgoingMessage, Error> {
-        let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-        let raw = skip_mbox_postmark(raw);
-        if !starts_with_header_field(raw) {
-            return Err(not_a_message("it does not start with a header field"));
-        }
+        let raw = message_start(raw)?;
         let msg =
             Self::parser().parse_headers(raw).ok_or_else(|| not_a_message("no header section"))?;
         Ok(Self::from_message(&msg))
@@ -274,6 +270,22 @@ pub fn collapse_recipients(list: impl IntoIterator<Item = Recipient>) -> Vec<Rec
     let mut seen = std::collections::HashSet::new();
     list.retain(|r| seen.insert(r.address.clone()));
     list
+}
+
+/// The message proper: a leading UTF-8 byte order mark and mbox postmark line skipped.
+/// [`Error::Message`] when the bytes are not a mail message at all (RFC 5322 §2.1: a message
+/// starts with a header field, `field-name ":" ...`). Every reader of mail in the crate asks
+/// this one question the same way.
+pub fn message_start(raw: &[u8]) -> Result<&[u8], Error> {
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+    let raw = skip_mbox_postmark(raw);
+    if raw.is_empty() {
+        return Err(not_a_message("it is empty"));
+    }
+    if !starts_with_header_field(raw) {
+        return Err(not_a_message("it does not start with a header field"));
+    }
+    Ok(raw)
 }
 
 fn not_a_message(reason: &str) -> Error {

@@ -112,7 +112,12 @@ basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = emailProtection
 subjectKeyIdentifier = hash
-subjectAltName = otherName:1.3.6.1.5.5.7.8.9;UTF8:jörg@bücher.example
+# FORMAT:UTF8 makes OpenSSL take the value's bytes as UTF-8; without it, it reads them as
+# Latin-1 and double-encodes (c3 83 c2 b6 for ö).
+subjectAltName = @smtputf8_names
+[ smtputf8_names ]
+# One name per line: in the inline form the comma after FORMAT:UTF8 would split the entry.
+otherName.1 = 1.3.6.1.5.5.7.8.9;FORMAT:UTF8,UTF8:jörg@bücher.example
 CNF
 : > work/index.txt
 

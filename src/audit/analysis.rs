@@ -1,0 +1,256 @@
+//! From a parsed message to the facts the rules judge: where the S/MIME layers are, what each
+//! envelope holds, which certificates its RecipientInfos name, and who can therefore decrypt.
+
+use crate::address::Address;
+use crate::cert::Certificate;
+use crate::certs::CertStore;
+use crate::cms::{self, CmsSummary, EnvelopeSummary, RecipientInfoSummary, RecipientKeyId};
+use crate::decrypt::{self, DecryptionKey};
+use crate::smartreply::{self, SmartReplyFinding, SmartReplyShape};
+use crate::smime::{self, Placement, SmimeKind, SmimeLayer};
+use std::collections::{BTreeSet, HashMap};
+
+/// How deep opaque signatures are followed (a signed message inside a signed message ...).
+pub const MAX_SIGNED_DEPTH: u32 = 4;
+
+/// What an envelope is to the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvelopeRole {
+    /// The message itself is encrypted: top level, inside a top-level multipart/signed, or the
+    /// content of a top-level opaque signature.
+    Message,
+    /// Nested beside a blank body: the SmartReply mangling. The payload was meant to be the
+    /// message, so its RecipientInfos decide who can read it.
+    MangledReply,
+    /// Deliberately attached below a written body.
+    Attachment,
+}
+
+impl EnvelopeRole {
+    /// Whether the envelope decides who can read the message.
+    pub fn carries_the_message(self) -> bool {
+        matches!(self, EnvelopeRole::Message | EnvelopeRole::MangledReply)
+    }
+}
+
+/// One envelope and the certificates its RecipientInfos match.
+pub struct EnvelopeFacts<'s> {
+    pub path: String,
+    pub role: EnvelopeRole,
+    pub summary: EnvelopeSummary,
+    /// Per RecipientInfo (same order as `summary.recipient_infos`): matching certificates.
+    pub matches: Vec<Vec<&'s Certificate>>,
+    /// The envelope's bytes, kept only when there are keys to decrypt with.
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// An S/MIME part that could not be parsed.
+pub struct Malformed {
+    pub path: String,
+    pub why: String,
+}
+
+/// Everything found in the message's MIME tree.
+#[derive(Default)]
+pub struct Layers<'s> {
+    pub envelopes: Vec<EnvelopeFacts<'s>>,
+    pub malformed: Vec<Malformed>,
+    pub signed: bool,
+    pub smartreply: Option<SmartReplyFinding>,
+    /// Paths of envelopes attached deliberately below a written body.
+    pub deliberate: Vec<String>,
+}
+
+impl<'s> Layers<'s> {
+    /// Envelopes that decide who can read the message.
+    pub fn message_envelopes(&self) -> impl Iterator<Item = &EnvelopeFacts<'s>> {
+        self.envelopes.iter().filter(|e| e.role.carries_the_message())
+    }
+
+    /// Whether the message is encrypted (some envelope carries it).
+    pub fn is_encrypted(&self) -> bool {
+        self.message_envelopes().next().is_some()
+    }
+
+    /// Resolves ambiguous RecipientInfos: issuer name + serial can match certificates of two CA
+    /// generations. When some of the candidates name one of the message's own participants,
+    /// those are the ones the sender used; the others are dropped.
+    pub fn prefer_participants(&mut self, participants: &[&Address]) {
+        for env in &mut self.envelopes {
+            for certs in &mut env.matches {
+                if certs.len() < 2 {
+                    continue;
+                }
+                let named = |c: &&Certificate| participants.iter().any(|a| c.names(a).is_some());
+                if certs.iter().any(named) {
+                    certs.retain(named);
+                }
+            }
+        }
+    }
+
+    /// Addresses named by certificates that some message-carrying RecipientInfo matches, and
+    /// whether any such RecipientInfo matches nothing known (so others might still decrypt).
+    pub fn decryptors(&self) -> (BTreeSet<&Address>, bool) {
+        let mut known = BTreeSet::new();
+        let mut unknown = false;
+        for env in self.message_envelopes() {
+            for certs in &env.matches {
+                if certs.is_empty() {
+                    unknown = true;
+                }
+                for c in certs {
+                    known.extend(c.addresses().iter().map(|n| &n.address));
+                }
+            }
+        }
+        (known, unknown)
+    }
+}
+
+/// The certificates a RecipientInfo names. Issuer is compared as a Name and serial as an
+/// integer; a certificate of another CA generation with the same issuer name and serial also
+/// matches (nothing in the RecipientInfo tells them apart), so callers see every candidate.
+pub fn match_recipient_info<'s>(
+    store: &'s CertStore,
+    ri: &RecipientInfoSummary,
+) -> Vec<&'s Certificate> {
+    match &ri.id {
+        Some(RecipientKeyId::IssuerSerial { key, .. }) => store.by_issuer_serial(key).collect(),
+        Some(RecipientKeyId::SubjectKeyIdentifier(ski)) => store.by_ski(ski).collect(),
+        None => Vec::new(),
+    }
+}
+
+struct Walk<'a, 's> {
+    store: &'s CertStore,
+    keep_bytes: bool,
+    out: &'a mut Layers<'s>,
+    /// Top-level envelope emptiness by part id, for the SmartReply rule.
+    top_empty: HashMap<u32, bool>,
+}
+
+/// Finds and inspects every S/MIME layer of `msg`.
+pub fn analyse<'s>(
+    msg: &mail_parser::Message<'_>,
+    store: &'s CertStore,
+    keys: &[DecryptionKey],
+) -> Layers<'s> {
+    let mut out = Layers::default();
+    let layers = smime::locate(msg);
+    let mut walk =
+        Walk { store, keep_bytes: !keys.is_empty(), out: &mut out, top_empty: HashMap::new() };
+    walk.layers(&layers, "", true, 0);
+
+    let top_empty = std::mem::take(&mut walk.top_empty);
+    let is_env = |l: &SmimeLayer<'_>| top_empty.get(&l.part_id).copied();
+    out.smartreply = smartreply::smartreply_blank_body(msg, &layers, &is_env);
+    out.deliberate =
+        smartreply::encrypted_attachment(msg, &layers, &|l| top_empty.contains_key(&l.part_id));
+    let mangled = match &out.smartreply {
+        Some(SmartReplyFinding {
+            shape: SmartReplyShape::EnvelopeAsAttachment { path }, ..
+        }) => Some(path.clone()),
+        _ => None,
+    };
+    for env in &mut out.envelopes {
+        if env.role != EnvelopeRole::Message && mangled.as_deref() == Some(env.path.as_str()) {
+            env.role = EnvelopeRole::MangledReply;
+        }
+    }
+    out
+}
+
+impl<'s> Walk<'_, 's> {
+    /// `top`: these layers belong to the message itself (not to a signed content inside it).
+    fn layers(&mut self, layers: &[SmimeLayer<'_>], prefix: &str, top: bool, depth: u32) {
+        for layer in layers {
+            let path = if prefix.is_empty() {
+                layer.path.clone()
+            } else {
+                format!("{prefix}.{}", layer.path)
+            };
+            let is_message =
+                matches!(layer.placement, Placement::Message | Placement::SignedMessage);
+            match layer.kind {
+                SmimeKind::DetachedSignature => {
+                    self.out.signed = true;
+                    continue;
+                }
+                SmimeKind::CertsOnly => continue,
+                _ => {}
+            }
+            match cms::inspect(layer.bytes) {
+                Err(e) => self.out.malformed.push(Malformed { path, why: e.to_string() }),
+                Ok(CmsSummary::Enveloped(summary)) => {
+                    if top {
+                        self.top_empty
+                            .insert(layer.part_id, summary.encrypted_content_len.unwrap_or(0) == 0);
+                    }
+                    let matches = summary
+                        .recipient_infos
+                        .iter()
+                        .map(|ri| match_recipient_info(self.store, ri))
+                        .collect();
+                    let role =
+                        if is_message { EnvelopeRole::Message } else { EnvelopeRole::Attachment };
+                    let bytes = self.keep_bytes.then(|| layer.bytes.to_vec());
+                    self.out.envelopes.push(EnvelopeFacts { path, role, summary, matches, bytes });
+                }
+                Ok(CmsSummary::Signed(signed)) => {
+                    self.out.signed = true;
+                    let Some(content) = signed.econtent.as_deref() else { continue };
+                    if depth >= MAX_SIGNED_DEPTH || content.is_empty() {
+                        continue;
+                    }
+                    // The signed content is a MIME entity (RFC 8551 §3.5.1); an envelope that is
+                    // the whole content of a message-level signature is the message itself.
+                    let Some(inner) = crate::message::OutgoingMessage::parser().parse(content)
+                    else {
+                        continue;
+                    };
+                    let inner_layers = smime::locate(&inner);
+                    let start = self.out.envelopes.len();
+                    self.layers(&inner_layers, &path, false, depth + 1);
+                    if !is_message {
+                        for env in &mut self.out.envelopes[start..] {
+                            env.role = EnvelopeRole::Attachment;
+                        }
+                    }
+                }
+                Ok(CmsSummary::Other { content_type }) => {
+                    if matches!(
+                        layer.kind,
+                        SmimeKind::Enveloped | SmimeKind::AuthEnveloped | SmimeKind::OpaqueSigned
+                    ) {
+                        self.out.malformed.push(Malformed {
+                            path,
+                            why: format!(
+                                "declared as {:?} but holds CMS content type {content_type}",
+                                layer.kind
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decrypts every message-carrying envelope with the owner's keys.
+pub fn decrypt_all(
+    layers: &Layers<'_>,
+    keys: &[DecryptionKey],
+) -> Vec<(String, Result<Vec<u8>, String>)> {
+    let mut results = Vec::new();
+    for env in layers.envelopes.iter() {
+        let Some(bytes) = &env.bytes else { continue };
+        let outcome = crate::ber::to_der(bytes)
+            .map_err(|e| format!("cannot normalise the envelope: {e}"))
+            .and_then(|der| {
+                decrypt::decrypt(&der.bytes, keys).map(|d| d.plaintext).map_err(|e| e.to_string())
+            });
+        results.push((env.path.clone(), outcome));
+    }
+    results
+}

@@ -1,0 +1,199 @@
+//! The audit: given a message that went out (or is about to), who can actually open it, and
+//! what else went wrong (DESIGN §5).
+//!
+//! [`audit_message`] is the one entry point: message bytes + certificate store + options →
+//! [`Report`]. It never fails: a message that cannot be read gets a report with an `unreadable`
+//! finding, an S/MIME part that cannot be parsed a `malformed-smime` finding.
+
+pub mod analysis;
+pub mod finding;
+pub mod report;
+mod rules;
+pub mod summary;
+
+pub use finding::{Finding, FindingSeverity, Rule};
+pub use report::{
+    DecryptionReport, EncryptionKind, EncryptionReport, RecipientInfoReport, RecipientReport,
+    Report,
+};
+pub use summary::Summary;
+
+use crate::certs::CertStore;
+use crate::cms::RecipientKeyId;
+use crate::decrypt::DecryptionKey;
+use crate::message::OutgoingMessage;
+use crate::time::Time;
+use crate::usable::Policy;
+use analysis::Layers;
+
+/// How to audit.
+#[derive(Default)]
+pub struct AuditOptions {
+    pub policy: Policy,
+    /// Judge certificates at this time instead of the message's Date (`--at`).
+    pub at: Option<Time>,
+    /// When a message has no usable Date and `at` is not set (the CLI passes "now").
+    pub fallback_time: Option<Time>,
+    /// The mailbox owner's keys, to decrypt and look inside (`--key`).
+    pub keys: Vec<DecryptionKey>,
+}
+
+/// Audits one message.
+///
+/// Never panics: parsing is bounded and errors become findings. As a last line of defence for
+/// a scan over millions of messages, a panic below this call (a bug here or in a dependency,
+/// such as mail-parser's quoted-printable overflow in builds with overflow checks) is caught and
+/// reported as an `unreadable` finding for this message, so the scan goes on.
+pub fn audit_message(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
+    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        audit_unguarded(raw, store, options)
+    }));
+    guarded.unwrap_or_else(|_| {
+        unreadable(
+            "internal error while auditing this message (a bug: please report it with the message)",
+        )
+    })
+}
+
+fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
+    let raw = match crate::message::message_start(raw) {
+        Ok(raw) => raw,
+        Err(crate::Error::Message { reason, .. }) => return unreadable(&reason),
+        Err(e) => return unreadable(&e.to_string()),
+    };
+    let Some(msg) = OutgoingMessage::parser().parse(raw) else {
+        return unreadable("not a mail message: no header section");
+    };
+    let header = OutgoingMessage::from_message(&msg);
+    let mut layers = analysis::analyse(&msg, store, &options.keys);
+    let recipient_list = header.recipients();
+    let participants: Vec<&crate::address::Address> =
+        recipient_list.iter().map(|r| &r.address).chain(header.author()).collect();
+    layers.prefer_participants(&participants);
+    let decrypted = if options.keys.is_empty() {
+        Vec::new()
+    } else {
+        analysis::decrypt_all(&layers, &options.keys)
+    };
+
+    let encrypted = layers.is_encrypted();
+    let (known, unknown) = layers.decryptors();
+    let recipients: Vec<RecipientReport> = recipient_list
+        .iter()
+        .cloned()
+        .map(|r| {
+            let can_decrypt = if !encrypted {
+                None
+            } else if known.contains(&r.address) {
+                Some(true)
+            } else if unknown {
+                None
+            } else {
+                Some(false)
+            };
+            RecipientReport { address: r.address, field: r.field, can_decrypt }
+        })
+        .collect();
+
+    let at = options.at.or(header.date).or(options.fallback_time);
+    let ctx = rules::Context {
+        recipients: &recipients,
+        author: header.author(),
+        layers: &layers,
+        store,
+        policy: &options.policy,
+        at,
+        decrypted: &decrypted,
+    };
+    let findings = rules::run(&ctx);
+
+    Report {
+        path: String::new(),
+        message_id: header.message_id.clone(),
+        date: header.date,
+        from: header.author().cloned(),
+        subject: header.subject.clone(),
+        reply: header.is_reply(),
+        encryption: encryption_report(&layers, &decrypted),
+        recipients,
+        findings,
+    }
+}
+
+/// The report of a message that could not be read at all.
+pub fn unreadable(why: &str) -> Report {
+    Report {
+        findings: vec![Finding::new(
+            Rule::Unreadable,
+            None,
+            why.to_owned(),
+            "check the file: it is not a message smime-lint can read",
+        )],
+        ..Report::default()
+    }
+}
+
+fn encryption_report(
+    layers: &Layers<'_>,
+    decrypted: &[(String, Result<Vec<u8>, String>)],
+) -> EncryptionReport {
+    let carrying: Vec<_> = layers.message_envelopes().collect();
+    let kind = match carrying.first() {
+        Some(e) if e.summary.auth_enveloped => EncryptionKind::AuthEnveloped,
+        Some(_) => EncryptionKind::Enveloped,
+        None if layers.signed => EncryptionKind::SignedOnly,
+        None => EncryptionKind::None,
+    };
+    let mut recipient_infos = Vec::new();
+    for env in &layers.envelopes {
+        for (ri, certs) in env.summary.recipient_infos.iter().zip(&env.matches) {
+            let (issuer, serial, ski) = match &ri.id {
+                Some(RecipientKeyId::IssuerSerial { issuer, serial_hex, .. }) => {
+                    (Some(issuer.clone()), Some(serial_hex.clone()), None)
+                }
+                Some(RecipientKeyId::SubjectKeyIdentifier(ski)) => {
+                    (None, None, Some(hex::encode(ski)))
+                }
+                None => (None, None, None),
+            };
+            let address =
+                certs.first().and_then(|c| c.addresses().first()).map(|n| n.address.clone());
+            recipient_infos.push(RecipientInfoReport {
+                kind: ri.kind,
+                layer: env.path.clone(),
+                issuer,
+                serial,
+                ski,
+                address,
+            });
+        }
+    }
+    let decryption = decrypted
+        .iter()
+        .map(|(path, outcome)| match outcome {
+            Ok(plain) => DecryptionReport {
+                layer: path.clone(),
+                status: "decrypted",
+                blank_body: rules::decrypted_body_is_blank(plain),
+                reason: None,
+            },
+            Err(why) => DecryptionReport {
+                layer: path.clone(),
+                status: "failed",
+                blank_body: None,
+                reason: Some(why.clone()),
+            },
+        })
+        .collect();
+    EncryptionReport {
+        kind,
+        content_cipher: carrying
+            .first()
+            .copied()
+            .or(layers.envelopes.first())
+            .map(|e| e.summary.content_cipher.name.clone()),
+        ber_indefinite: layers.envelopes.iter().any(|e| e.summary.ber_indefinite),
+        recipient_infos,
+        decryption,
+    }
+}

@@ -1,0 +1,30 @@
+//! `malformed-smime` (error): an S/MIME part could not be parsed, or an envelope is
+//! self-contradictory (the same recipient listed twice).
+
+use super::Context;
+use crate::audit::finding::{Finding, Rule};
+
+pub fn check(ctx: &Context<'_, '_>, findings: &mut Vec<Finding>) {
+    for m in &ctx.layers.malformed {
+        findings.push(Finding::new(
+            Rule::MalformedSmime,
+            None,
+            format!("the S/MIME part at {} cannot be parsed: {}", m.path, m.why),
+            "recipients' clients will fail on it too; ask the sender which client produced it",
+        ));
+    }
+    for env in &ctx.layers.envelopes {
+        let dups = env.summary.duplicate_recipient_infos;
+        if dups > 0 {
+            findings.push(Finding::new(
+                Rule::MalformedSmime,
+                None,
+                format!(
+                    "the envelope at part {} lists the same recipient key {dups} more time(s)",
+                    env.path
+                ),
+                "a client bug or a tampered message; compare with the sender's copy",
+            ));
+        }
+    }
+}

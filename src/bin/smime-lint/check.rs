@@ -1,0 +1,254 @@
+//! `smime-lint check`: the compose-time decision for a draft (DESIGN §6, JSON in §7).
+
+use crate::common::{parse_time, StoreArgs};
+use crate::output::{self, certificate_json, key_description, CliError};
+use crate::Outcome;
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use smime_lint::compose::{self, ComposeDecision, ComposeOptions, Decision, Intent, OnPartial};
+use smime_lint::message::{OutgoingMessage, Recipient, RecipientField};
+use smime_lint::reply::{derive_reply, ReplyKind};
+use smime_lint::usable::AddressStatus;
+use smime_lint::{Address, Time};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Evaluation time (RFC 3339). Default: now.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    at: Option<Time>,
+    /// Your own addresses (aliases), removed from Reply / Reply All. Default: the sender.
+    #[arg(long = "me", value_name = "ADDR")]
+    me: Vec<String>,
+    /// Whether to encrypt. Default: `on` for a reply to an encrypted message, else `auto`
+    /// (encrypt exactly when every recipient can decrypt).
+    #[arg(long, value_enum, value_name = "on|off|auto")]
+    encrypt: Option<IntentArg>,
+    /// With --encrypt on and a recipient lacking a usable certificate: refuse to send, or send
+    /// unencrypted (reported as `downgrade`, so a client can ask first).
+    #[arg(long = "on-partial", value_enum, default_value = "refuse")]
+    on_partial: OnPartialArg,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// A draft (.eml) whose From/To/Cc/Bcc are checked.
+    #[arg(value_name = "DRAFT.eml", conflicts_with_all = ["reply_all_to", "reply_to"])]
+    draft: Option<PathBuf>,
+    /// The sender.
+    #[arg(long, value_name = "ADDR")]
+    from: Option<String>,
+    #[arg(long = "to", value_name = "ADDR")]
+    to: Vec<String>,
+    #[arg(long = "cc", value_name = "ADDR")]
+    cc: Vec<String>,
+    #[arg(long = "bcc", value_name = "ADDR")]
+    bcc: Vec<String>,
+    /// Derive the recipients as Reply All to this message would (plus any --to/--cc/--bcc).
+    #[arg(long = "reply-all-to", value_name = "ORIGINAL.eml", conflicts_with = "reply_to")]
+    reply_all_to: Option<PathBuf>,
+    /// Derive the recipients as Reply to this message would (plus any --to/--cc/--bcc).
+    #[arg(long = "reply-to", value_name = "ORIGINAL.eml")]
+    reply_to: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IntentArg {
+    On,
+    Off,
+    Auto,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OnPartialArg {
+    Refuse,
+    Downgrade,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| smime_lint::Error::io(path, e).into())
+}
+
+pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
+    let mut sender = args.from.as_deref().map(Address::parse).transpose()?;
+    let mut recipients = Vec::new();
+    let mut replying_to_encrypted = false;
+
+    if let Some(path) = &args.draft {
+        let draft = OutgoingMessage::parse(&read(path)?)?;
+        for bad in &draft.invalid {
+            eprintln!("smime-lint: warning: {}: {}: {}", path.display(), bad.header, bad.error);
+        }
+        sender = sender.or_else(|| draft.author().cloned());
+        recipients.extend(draft.recipients());
+    }
+    let reply = match (&args.reply_all_to, &args.reply_to) {
+        (Some(p), _) => Some((p, ReplyKind::ReplyAll)),
+        (None, Some(p)) => Some((p, ReplyKind::Reply)),
+        (None, None) => None,
+    };
+    if let Some((path, kind)) = reply {
+        let raw = read(path)?;
+        let original = OutgoingMessage::parse(&raw)?;
+        replying_to_encrypted = compose::is_encrypted_message(&raw);
+        let mut me = args.me.iter().map(|a| Address::parse(a)).collect::<Result<Vec<_>, _>>()?;
+        me.extend(sender.clone());
+        if me.is_empty() {
+            return Err(CliError::Usage(
+                "--reply-to/--reply-all-to need --me or --from: who is replying?".into(),
+            ));
+        }
+        recipients.extend(derive_reply(&original, &me, kind).recipients());
+    }
+    for (list, field) in [
+        (&args.to, RecipientField::To),
+        (&args.cc, RecipientField::Cc),
+        (&args.bcc, RecipientField::Bcc),
+    ] {
+        for a in list {
+            recipients.push(Recipient { address: Address::parse(a)?, field });
+        }
+    }
+    if recipients.is_empty() {
+        return Err(CliError::Usage(
+            "no recipients: give a draft, --to/--cc/--bcc, or --reply-to/--reply-all-to".into(),
+        ));
+    }
+
+    let store = args.store.load()?;
+    let at = args.at.unwrap_or_else(Time::now);
+    let intent = match args.encrypt {
+        Some(IntentArg::On) => Intent::On,
+        Some(IntentArg::Off) => Intent::Off,
+        Some(IntentArg::Auto) => Intent::Auto,
+        None => Intent::default_for(replying_to_encrypted),
+    };
+    let on_partial = match args.on_partial {
+        OnPartialArg::Refuse => OnPartial::Refuse,
+        OnPartialArg::Downgrade => OnPartial::Downgrade,
+    };
+    let options = ComposeOptions { intent, on_partial, ..ComposeOptions::default() };
+    let decision = compose::decide(&store, sender.as_ref(), &recipients, at, &options);
+
+    let mut out = output::stdout();
+    match args.format {
+        Format::Json => output::write_json(&mut out, &decision_json(&decision, intent))?,
+        Format::Human => write_human(&mut out, &decision, intent)?,
+    }
+    out.flush()?;
+    Ok(match decision.decision {
+        Decision::Refuse => Outcome::Problems,
+        Decision::Downgrade if intent == Intent::On => Outcome::Problems,
+        _ => Outcome::Clean,
+    })
+}
+
+/// DESIGN §7, extended with `intent`, `sender`, `candidates` and `warnings`.
+fn decision_json(d: &ComposeDecision<'_>, intent: Intent) -> serde_json::Value {
+    let recipients: Vec<_> = d
+        .recipients
+        .iter()
+        .map(|r| {
+            let mut v = status_json(&r.status);
+            v["field"] = json!(r.field);
+            v
+        })
+        .collect();
+    json!({
+        "status": d.status,
+        "decision": d.decision,
+        "intent": intent,
+        "recipients": recipients,
+        "sender": d.sender.as_ref().map(status_json),
+        "warnings": d.warnings,
+    })
+}
+
+fn status_json(s: &AddressStatus<'_>) -> serde_json::Value {
+    let reasons: Vec<_> = s.reasons().iter().map(|r| r.report(&s.address)).collect();
+    let candidates: Vec<_> = s
+        .candidates
+        .iter()
+        .map(|c| {
+            let mut v = certificate_json(c.certificate);
+            v["usable"] = json!(c.is_usable());
+            v["reasons"] = json!(c.reasons.iter().map(|r| r.code()).collect::<Vec<_>>());
+            v
+        })
+        .collect();
+    json!({
+        "address": s.address,
+        "encryptable": s.is_encryptable(),
+        "certificate": s.chosen.as_ref().map(|c| certificate_json(c.certificate)),
+        "reasons": reasons,
+        "candidates": candidates,
+    })
+}
+
+fn write_human(
+    out: &mut impl Write,
+    d: &ComposeDecision<'_>,
+    intent: Intent,
+) -> std::io::Result<()> {
+    let headline = match d.decision {
+        Decision::Encrypt => "Encrypted: every recipient can decrypt".to_owned(),
+        Decision::Plaintext if intent == Intent::Off => "Not Encrypted: encryption is off".to_owned(),
+        Decision::Plaintext => format!(
+            "Not Encrypted: {} of {} recipients cannot decrypt",
+            d.lacking().count(),
+            d.recipients.len()
+        ),
+        Decision::Refuse => format!(
+            "Refused: encryption is required and {} of {} recipients cannot decrypt",
+            d.lacking().count(),
+            d.recipients.len()
+        ),
+        Decision::Downgrade => format!(
+            "Not Encrypted (downgraded): encryption was requested but {} of {} recipients cannot decrypt",
+            d.lacking().count(),
+            d.recipients.len()
+        ),
+    };
+    writeln!(out, "{headline}")?;
+    for r in &d.recipients {
+        let field = match r.field {
+            RecipientField::To => "to",
+            RecipientField::Cc => "cc",
+            RecipientField::Bcc => "bcc",
+        };
+        write_status(out, field, &r.status)?;
+    }
+    if let Some(s) = &d.sender {
+        write_status(out, "from", s)?;
+    }
+    for w in &d.warnings {
+        writeln!(out, "warning [{}]: {}", w.code, w.message)?;
+    }
+    Ok(())
+}
+
+fn write_status(out: &mut impl Write, field: &str, s: &AddressStatus<'_>) -> std::io::Result<()> {
+    match &s.chosen {
+        Some(c) => writeln!(
+            out,
+            "  {field:<4} {:<32} can decrypt ({}, valid until {}, sha256 {:.16}…)",
+            s.address.as_str(),
+            key_description(c.certificate.key()),
+            c.certificate.not_after(),
+            c.certificate.sha256_hex()
+        )?,
+        None => writeln!(out, "  {field:<4} {:<32} CANNOT decrypt", s.address.as_str())?,
+    }
+    for r in s.reasons() {
+        writeln!(out, "         {}: {}", r.code(), r.message(&s.address))?;
+        writeln!(out, "         hint: {}", r.hint(&s.address))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Printing: a locked, buffered standard output whose write errors end the run, with a closed
+//! pipe told apart so it can exit quietly; and the CLI's error type.
+
+use std::fmt;
+use std::io::{self, BufWriter, Write};
+
+/// Why the CLI stops early.
+#[derive(Debug)]
+pub enum CliError {
+    /// The library could not evaluate (bad input, I/O): exit 2 with the message.
+    Lib(smime_lint::Error),
+    /// Bad combination of arguments: exit 2 with the message.
+    Usage(String),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl CliError {
+    /// A closed pipe: exit quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Lib(e) => write!(f, "{e}"),
+            CliError::Usage(m) => write!(f, "{m}"),
+            CliError::Output(e) => write!(f, "writing output: {e}"),
+        }
+    }
+}
+
+impl From<smime_lint::Error> for CliError {
+    fn from(e: smime_lint::Error) -> Self {
+        CliError::Lib(e)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError::Output(e)
+    }
+}
+
+impl From<smime_lint::AddressError> for CliError {
+    fn from(e: smime_lint::AddressError) -> Self {
+        CliError::Lib(e.into())
+    }
+}
+
+/// Buffered standard output.
+pub fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+    BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}
+
+/// Writes one JSON value and a newline.
+pub fn write_json(out: &mut impl Write, value: &serde_json::Value) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
+}
+
+/// The `"certificate"` object of DESIGN §7.
+pub fn certificate_json(cert: &smime_lint::cert::Certificate) -> serde_json::Value {
+    serde_json::json!({
+        "sha256": cert.sha256_hex(),
+        "not_after": cert.not_after().to_rfc3339(),
+        "source": cert.provenance().label(),
+    })
+}
+
+/// A short description of a key for people: `RSA 2048`, `EC P-256`.
+pub fn key_description(key: &smime_lint::cert::KeyKind) -> String {
+    match key {
+        smime_lint::cert::KeyKind::Rsa { bits } => format!("RSA {bits}"),
+        smime_lint::cert::KeyKind::Ec { curve, .. } => format!("EC {curve}"),
+        smime_lint::cert::KeyKind::Other { algorithm } => algorithm.clone(),
+    }
+}

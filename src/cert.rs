@@ -1,0 +1,642 @@
+//! One X.509 certificate, parsed once, with everything encryptability and indexing need
+//! precomputed.
+//!
+//! ```asn1
+//! Certificate  ::=  SEQUENCE  {
+//!      tbsCertificate       TBSCertificate,
+//!      signatureAlgorithm   AlgorithmIdentifier,
+//!      signatureValue       BIT STRING  }                  -- RFC 5280 §4.1
+//! ```
+//!
+//! A certificate names its e-mail addresses in three places (DESIGN §3), all of which count:
+//!
+//! * `rfc822Name` entries of subjectAltName (RFC 5280 §4.2.1.6, RFC 8550 §3);
+//! * `SmtpUTF8Mailbox` otherName entries of subjectAltName (RFC 9598 §3):
+//!   `SmtpUTF8Mailbox ::= UTF8String (SIZE (1..MAX))`, type-id `id-on-SmtpUTF8Mailbox`
+//!   (1.3.6.1.5.5.7.8.9);
+//! * the legacy `emailAddress` attribute of the subject (PKCS #9, 1.2.840.113549.1.9.1,
+//!   `IA5String`), which RFC 8550 §3 still allows receivers to honour.
+//!
+//! Entries that are not addresses are skipped: a certificate is not malformed because one of
+//! its names is.
+
+use crate::address::Address;
+use crate::error::Error;
+use crate::name::{name_display, serial_hex, IssuerSerial};
+use crate::time::Time;
+use const_oid::ObjectIdentifier;
+use der::asn1::{ObjectIdentifier as Oid, UintRef};
+use der::{Decode, Reader, Tag, Tagged};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::PathBuf;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
+    SubjectKeyIdentifier,
+};
+
+/// Object identifiers this module reads.
+pub(crate) mod oid {
+    use const_oid::ObjectIdentifier as Oid;
+
+    /// id-ce-subjectAltName (RFC 5280 §4.2.1.6).
+    pub const SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
+    /// id-ce-basicConstraints (RFC 5280 §4.2.1.9).
+    pub const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+    /// id-ce-keyUsage (RFC 5280 §4.2.1.3).
+    pub const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+    /// id-ce-extKeyUsage (RFC 5280 §4.2.1.12).
+    pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+    /// id-ce-subjectKeyIdentifier (RFC 5280 §4.2.1.2).
+    pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
+    /// id-ce-authorityKeyIdentifier (RFC 5280 §4.2.1.1).
+    pub const AUTHORITY_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.35");
+    /// id-kp-emailProtection (RFC 5280 §4.2.1.12).
+    pub const KP_EMAIL_PROTECTION: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.4");
+    /// anyExtendedKeyUsage (RFC 5280 §4.2.1.12).
+    pub const ANY_EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37.0");
+    /// id-on-SmtpUTF8Mailbox (RFC 9598 §3).
+    pub const SMTP_UTF8_MAILBOX: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.8.9");
+    /// pkcs-9-at-emailAddress (RFC 2985 §5.2.1).
+    pub const EMAIL_ADDRESS: Oid = Oid::new_unwrap("1.2.840.113549.1.9.1");
+    /// rsaEncryption (RFC 8017 Appendix C).
+    pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    /// id-RSASSA-PSS (RFC 8017 Appendix C).
+    pub const RSASSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    /// id-ecPublicKey (RFC 5480 §2.1.1).
+    pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    /// secp256r1 / P-256 (RFC 5480 §2.1.1.1).
+    pub const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    /// secp384r1 / P-384 (RFC 5480 §2.1.1.1).
+    pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+    /// secp521r1 / P-521 (RFC 5480 §2.1.1.1).
+    pub const SECP521R1: Oid = Oid::new_unwrap("1.3.132.0.35");
+    /// id-X25519 (RFC 8410 §3).
+    pub const X25519: Oid = Oid::new_unwrap("1.3.101.110");
+    /// id-X448 (RFC 8410 §3).
+    pub const X448: Oid = Oid::new_unwrap("1.3.101.111");
+    /// id-Ed25519 (RFC 8410 §3).
+    pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    /// id-Ed448 (RFC 8410 §3).
+    pub const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+    /// id-dsa (RFC 3279 §2.3.2).
+    pub const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+    /// dhpublicnumber (RFC 3279 §2.3.3).
+    pub const DH: Oid = Oid::new_unwrap("1.2.840.10046.2.1");
+}
+
+/// Where in the certificate an address was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AddressSource {
+    /// An `rfc822Name` subjectAltName entry (RFC 5280 §4.2.1.6).
+    Rfc822Name,
+    /// An `SmtpUTF8Mailbox` otherName subjectAltName entry (RFC 9598).
+    SmtpUtf8Mailbox,
+    /// The legacy `emailAddress` attribute of the subject, and no subjectAltName entry names the
+    /// address.
+    SubjectEmail,
+}
+
+impl AddressSource {
+    /// A short name for display: `rfc822Name`, `SmtpUTF8Mailbox` or `emailAddress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressSource::Rfc822Name => "rfc822Name",
+            AddressSource::SmtpUtf8Mailbox => "SmtpUTF8Mailbox",
+            AddressSource::SubjectEmail => "emailAddress",
+        }
+    }
+
+    /// Whether the address came from subjectAltName (the place RFC 8550 §3 asks for).
+    pub fn is_subject_alt_name(self) -> bool {
+        !matches!(self, AddressSource::SubjectEmail)
+    }
+}
+
+/// One address a certificate names, normalised, with where it was found.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NamedAddress {
+    /// The normalised address.
+    pub address: Address,
+    /// The best place it was found (subjectAltName over the subject).
+    pub source: AddressSource,
+}
+
+/// The kind and size of the subject public key (RFC 5280 §4.1.2.7).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// `rsaEncryption` (RFC 8017), with the modulus length in bits.
+    Rsa { bits: u32 },
+    /// `id-ecPublicKey` on a named NIST curve (RFC 5480): `"P-256"`, `"P-384"` or `"P-521"`.
+    Ec { curve: &'static str, bits: u32 },
+    /// Anything else: `"Ed25519"`, `"Ed448"`, `"X25519"`, `"X448"`, `"DSA"`, `"DH"`,
+    /// `"RSASSA-PSS"` (a signature-only RSA key), `"EC <curve OID>"` for other curves, or the
+    /// dotted algorithm OID.
+    Other { algorithm: String },
+}
+
+impl KeyKind {
+    /// Approximate security strength in bits, to compare keys of different kinds
+    /// (NIST SP 800-57 Part 1 Rev. 5, Table 2): RSA 1024 → 80, 2048 → 112, 3072 → 128,
+    /// 7680 → 192, 15360 → 256 (in between: the lower step); EC → half the field size
+    /// (P-256 → 128, P-384 → 192, P-521 → 260). So RSA 3072 ranks equal to P-256. Keys this
+    /// crate cannot encrypt to rank 0.
+    pub fn security_bits(&self) -> u32 {
+        match self {
+            KeyKind::Rsa { bits } => rsa_security_bits(*bits),
+            KeyKind::Ec { bits, .. } => bits / 2,
+            KeyKind::Other { .. } => 0,
+        }
+    }
+}
+
+/// NIST SP 800-57 steps; below 1024 bits scaled linearly under 80 so the order stays monotonic.
+fn rsa_security_bits(bits: u32) -> u32 {
+    const STEPS: [(u32, u32); 5] =
+        [(15360, 256), (7680, 192), (3072, 128), (2048, 112), (1024, 80)];
+    STEPS
+        .iter()
+        .find(|(modulus, _)| bits >= *modulus)
+        .map_or_else(|| bits.saturating_mul(80) / 1024, |(_, strength)| *strength)
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyKind::Rsa { bits } => write!(f, "RSA {bits}"),
+            KeyKind::Ec { curve, .. } => write!(f, "EC {curve}"),
+            KeyKind::Other { algorithm } => f.write_str(algorithm),
+        }
+    }
+}
+
+/// Whether a certificate harvested from signed mail is bound to the address it names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HarvestBinding {
+    /// The signature verified with this certificate and it names the From address.
+    Verified,
+    /// It did not; the text says why.
+    Unverified(String),
+}
+
+/// Where a certificate came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Provenance {
+    /// Loaded from this file (PEM, DER or PKCS #7 bundle).
+    File(PathBuf),
+    /// Taken from a signed message (its path or Message-ID in `message`).
+    Harvested { message: String, binding: HarvestBinding },
+    /// Given in memory; the text names it.
+    Inline(String),
+}
+
+impl Provenance {
+    /// The path or message, as the JSON `source` field shows it (DESIGN §7).
+    pub fn label(&self) -> String {
+        match self {
+            Provenance::File(path) => path.display().to_string(),
+            Provenance::Harvested { message, .. } => message.clone(),
+            Provenance::Inline(name) => name.clone(),
+        }
+    }
+
+    /// `true` for a harvested certificate whose binding to its address is not proven.
+    pub fn is_unverified_harvest(&self) -> bool {
+        matches!(self, Provenance::Harvested { binding: HarvestBinding::Unverified(_), .. })
+    }
+}
+
+/// The keyUsage extension (RFC 5280 §4.2.1.3) and whether it was marked critical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyUsageExt {
+    /// The bits asserted.
+    pub usage: KeyUsage,
+    /// The extension's critical flag.
+    pub critical: bool,
+}
+
+/// A parsed certificate. Parsed once at load; every getter is cheap.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    der: Vec<u8>,
+    tbs: std::ops::Range<usize>,
+    x509: x509_cert::Certificate,
+    sha256: [u8; 32],
+    sha256_hex: String,
+    addresses: Vec<NamedAddress>,
+    issuer_serial: IssuerSerial,
+    ski: Option<Vec<u8>>,
+    aki: Option<Vec<u8>>,
+    not_before: Time,
+    not_after: Time,
+    key: KeyKind,
+    provenance: Provenance,
+    basic_constraints: Option<BasicConstraints>,
+    key_usage: Option<KeyUsageExt>,
+    extended_key_usage: Option<Vec<ObjectIdentifier>>,
+}
+
+impl Certificate {
+    /// Parses one DER certificate. Fails with [`Error::Certificate`] (context: the provenance
+    /// label) when the bytes are not a certificate or an extension this crate reads is malformed.
+    pub fn from_der(der: &[u8], provenance: Provenance) -> Result<Certificate, Error> {
+        Self::from_der_vec(der.to_vec(), provenance)
+    }
+
+    /// As [`from_der`](Self::from_der), taking ownership of the bytes.
+    pub fn from_der_vec(der: Vec<u8>, provenance: Provenance) -> Result<Certificate, Error> {
+        let fail = |reason: String| Error::Certificate { context: provenance.label(), reason };
+        let x509 = x509_cert::Certificate::from_der(&der)
+            .map_err(|e| fail(format!("not an X.509 certificate: {e}")))?;
+        let parts = Parts::read(&x509).map_err(fail)?;
+        let tbs_range =
+            tbs_range(&der).map_err(|e| fail(format!("not an X.509 certificate: {e}")))?;
+        let sha256: [u8; 32] = Sha256::digest(&der).into();
+        let tbs = &x509.tbs_certificate;
+        Ok(Certificate {
+            issuer_serial: IssuerSerial::new(&tbs.issuer, &tbs.serial_number),
+            not_before: to_time(tbs.validity.not_before),
+            not_after: to_time(tbs.validity.not_after),
+            sha256_hex: hex::encode(sha256),
+            sha256,
+            addresses: parts.addresses,
+            ski: parts.ski,
+            aki: parts.aki,
+            key: parts.key,
+            basic_constraints: parts.basic_constraints,
+            key_usage: parts.key_usage,
+            extended_key_usage: parts.extended_key_usage,
+            der,
+            tbs: tbs_range,
+            x509,
+            provenance,
+        })
+    }
+
+    /// The DER encoding, as loaded.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The DER of `tbsCertificate`, as loaded: the bytes the issuer signed.
+    pub fn tbs_der(&self) -> &[u8] {
+        self.der.get(self.tbs.clone()).unwrap_or_default()
+    }
+
+    /// The parsed structure.
+    pub fn x509(&self) -> &x509_cert::Certificate {
+        &self.x509
+    }
+
+    /// SHA-256 of the DER encoding.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// SHA-256 of the DER encoding, lower-case hex (the JSON `sha256` field).
+    pub fn sha256_hex(&self) -> &str {
+        &self.sha256_hex
+    }
+
+    /// Every address the certificate names, normalised and deduplicated, subjectAltName entries
+    /// first (in certificate order), then subject emailAddress values no SAN entry repeats.
+    pub fn addresses(&self) -> &[NamedAddress] {
+        &self.addresses
+    }
+
+    /// Where the certificate names `address`, if it does (subjectAltName wins over subject).
+    pub fn names(&self, address: &Address) -> Option<AddressSource> {
+        self.addresses.iter().find(|n| &n.address == address).map(|n| n.source)
+    }
+
+    /// Issuer and serial, compared as RFC 5652 `IssuerAndSerialNumber` is matched.
+    pub fn issuer_serial(&self) -> &IssuerSerial {
+        &self.issuer_serial
+    }
+
+    /// The issuer as an RFC 4514 string.
+    pub fn issuer_display(&self) -> String {
+        name_display(&self.x509.tbs_certificate.issuer)
+    }
+
+    /// The subject as an RFC 4514 string.
+    pub fn subject_display(&self) -> String {
+        name_display(&self.x509.tbs_certificate.subject)
+    }
+
+    /// The serial number as lower-case hex without leading zeros.
+    pub fn serial_hex(&self) -> String {
+        serial_hex(self.x509.tbs_certificate.serial_number.as_bytes())
+    }
+
+    /// The subjectKeyIdentifier extension's value (RFC 5280 §4.2.1.2), if present.
+    pub fn subject_key_identifier(&self) -> Option<&[u8]> {
+        self.ski.as_deref()
+    }
+
+    /// The keyIdentifier of the authorityKeyIdentifier extension (RFC 5280 §4.2.1.1), if
+    /// present.
+    pub fn authority_key_identifier(&self) -> Option<&[u8]> {
+        self.aki.as_deref()
+    }
+
+    /// Start of the validity period.
+    pub fn not_before(&self) -> Time {
+        self.not_before
+    }
+
+    /// End of the validity period (inclusive, RFC 5280 §4.1.2.5).
+    pub fn not_after(&self) -> Time {
+        self.not_after
+    }
+
+    /// The subject public key's kind and size.
+    pub fn key(&self) -> &KeyKind {
+        &self.key
+    }
+
+    /// Where the certificate came from.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    /// Replaces the provenance (the store upgrades an unverified harvested copy).
+    pub(crate) fn set_provenance(&mut self, provenance: Provenance) {
+        self.provenance = provenance;
+    }
+
+    /// basicConstraints `cA` is TRUE (RFC 5280 §4.2.1.9).
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints.as_ref().is_some_and(|b| b.ca)
+    }
+
+    /// The basicConstraints extension, if present.
+    pub fn basic_constraints(&self) -> Option<&BasicConstraints> {
+        self.basic_constraints.as_ref()
+    }
+
+    /// The keyUsage extension, if present.
+    pub fn key_usage(&self) -> Option<KeyUsageExt> {
+        self.key_usage
+    }
+
+    /// The key purposes of the extendedKeyUsage extension, if present.
+    pub fn extended_key_usage(&self) -> Option<&[ObjectIdentifier]> {
+        self.extended_key_usage.as_deref()
+    }
+}
+
+/// Everything read from the TBSCertificate besides what x509-cert already gives directly.
+struct Parts {
+    addresses: Vec<NamedAddress>,
+    ski: Option<Vec<u8>>,
+    aki: Option<Vec<u8>>,
+    key: KeyKind,
+    basic_constraints: Option<BasicConstraints>,
+    key_usage: Option<KeyUsageExt>,
+    extended_key_usage: Option<Vec<ObjectIdentifier>>,
+}
+
+impl Parts {
+    fn read(x509: &x509_cert::Certificate) -> Result<Parts, String> {
+        let tbs = &x509.tbs_certificate;
+        let mut parts = Parts {
+            addresses: Vec::new(),
+            ski: None,
+            aki: None,
+            key: key_kind(&tbs.subject_public_key_info)?,
+            basic_constraints: None,
+            key_usage: None,
+            extended_key_usage: None,
+        };
+        let mut seen: Vec<Oid> = Vec::new();
+        for ext in tbs.extensions.iter().flatten() {
+            // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
+            // particular extension." Two readers could otherwise see two different answers.
+            if seen.contains(&ext.extn_id) {
+                return Err(format!("extension {} appears twice", ext.extn_id));
+            }
+            seen.push(ext.extn_id);
+            let value = ext.extn_value.as_bytes();
+            let bad = |what: &str, e: der::Error| format!("malformed {what} extension: {e}");
+            match ext.extn_id {
+                oid::SUBJECT_ALT_NAME => {
+                    let san =
+                        SubjectAltName::from_der(value).map_err(|e| bad("subjectAltName", e))?;
+                    parts.add_san(&san);
+                }
+                oid::BASIC_CONSTRAINTS => {
+                    parts.basic_constraints = Some(
+                        BasicConstraints::from_der(value)
+                            .map_err(|e| bad("basicConstraints", e))?,
+                    );
+                }
+                oid::KEY_USAGE => {
+                    let usage = KeyUsage::from_der(value).map_err(|e| bad("keyUsage", e))?;
+                    parts.key_usage = Some(KeyUsageExt { usage, critical: ext.critical });
+                }
+                oid::EXT_KEY_USAGE => {
+                    let eku = ExtendedKeyUsage::from_der(value)
+                        .map_err(|e| bad("extendedKeyUsage", e))?;
+                    parts.extended_key_usage = Some(eku.0);
+                }
+                oid::SUBJECT_KEY_IDENTIFIER => {
+                    let ski = SubjectKeyIdentifier::from_der(value)
+                        .map_err(|e| bad("subjectKeyIdentifier", e))?;
+                    parts.ski = Some(ski.0.as_bytes().to_vec());
+                }
+                oid::AUTHORITY_KEY_IDENTIFIER => {
+                    let aki = AuthorityKeyIdentifier::from_der(value)
+                        .map_err(|e| bad("authorityKeyIdentifier", e))?;
+                    parts.aki = aki.key_identifier.map(|k| k.as_bytes().to_vec());
+                }
+                _ => {}
+            }
+        }
+        parts.add_subject_emails(&tbs.subject);
+        Ok(parts)
+    }
+
+    fn add_san(&mut self, san: &SubjectAltName) {
+        for name in &san.0 {
+            match name {
+                GeneralName::Rfc822Name(mailbox) => {
+                    self.push(mailbox.as_str(), AddressSource::Rfc822Name);
+                }
+                // RFC 9598 §3: the value is a UTF8String; anything else is not a mailbox.
+                GeneralName::OtherName(other)
+                    if other.type_id == oid::SMTP_UTF8_MAILBOX
+                        && other.value.tag() == Tag::Utf8String =>
+                {
+                    if let Ok(text) = std::str::from_utf8(other.value.value()) {
+                        self.push(&undo_double_utf8(text), AddressSource::SmtpUtf8Mailbox);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_subject_emails(&mut self, subject: &x509_cert::name::Name) {
+        for rdn in &subject.0 {
+            for atv in rdn.0.iter() {
+                if atv.oid != oid::EMAIL_ADDRESS {
+                    continue;
+                }
+                // IA5String per PKCS #9; some issuers use UTF8String or PrintableString.
+                if matches!(
+                    atv.value.tag(),
+                    Tag::Ia5String | Tag::Utf8String | Tag::PrintableString
+                ) {
+                    if let Ok(text) = std::str::from_utf8(atv.value.value()) {
+                        self.push(text, AddressSource::SubjectEmail);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds an address unless it does not parse or is already there (SAN entries come first, so
+    /// an address in both places keeps its SAN source).
+    fn push(&mut self, text: &str, source: AddressSource) {
+        let Ok(address) = Address::parse(text) else { return };
+        if !self.addresses.iter().any(|n| n.address == address) {
+            self.addresses.push(NamedAddress { address, source });
+        }
+    }
+}
+
+/// Repairs UTF-8 that was encoded twice (its bytes read as Latin-1 and encoded again, so
+/// `jörg` became `jÃ¶rg`). Some OpenSSL configurations write `SmtpUTF8Mailbox` values this way
+/// (the committed test PKI's jorg certificate is one). The repair applies only when every
+/// character is below U+0100 and those code points, taken as bytes, are valid UTF-8 with a
+/// multi-byte sequence: no real mailbox consists of such Latin-1 mojibake.
+fn undo_double_utf8(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return text.into();
+    }
+    let bytes: Option<Vec<u8>> = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    match bytes.map(String::from_utf8) {
+        Some(Ok(repaired)) if !repaired.is_ascii() => repaired.into(),
+        _ => text.into(),
+    }
+}
+
+/// Reads the key kind and size from SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
+fn key_kind(spki: &spki::SubjectPublicKeyInfoOwned) -> Result<KeyKind, String> {
+    let algorithm = spki.algorithm.oid;
+    Ok(match algorithm {
+        oid::RSA_ENCRYPTION => {
+            let key = spki
+                .subject_public_key
+                .as_bytes()
+                .ok_or_else(|| "malformed RSA public key: unused bits".to_owned())?;
+            let bits =
+                rsa_modulus_bits(key).map_err(|e| format!("malformed RSA public key: {e}"))?;
+            KeyKind::Rsa { bits }
+        }
+        oid::EC_PUBLIC_KEY => {
+            // ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, ... } (RFC 5480 §2.1.1):
+            // only named curves are allowed in PKIX.
+            let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<Oid>().ok());
+            match curve {
+                Some(oid::SECP256R1) => KeyKind::Ec { curve: "P-256", bits: 256 },
+                Some(oid::SECP384R1) => KeyKind::Ec { curve: "P-384", bits: 384 },
+                Some(oid::SECP521R1) => KeyKind::Ec { curve: "P-521", bits: 521 },
+                Some(other) => KeyKind::Other { algorithm: format!("EC {other}") },
+                None => KeyKind::Other { algorithm: "EC (unnamed curve)".to_owned() },
+            }
+        }
+        oid::RSASSA_PSS => KeyKind::Other { algorithm: "RSASSA-PSS".to_owned() },
+        oid::ED25519 => KeyKind::Other { algorithm: "Ed25519".to_owned() },
+        oid::ED448 => KeyKind::Other { algorithm: "Ed448".to_owned() },
+        oid::X25519 => KeyKind::Other { algorithm: "X25519".to_owned() },
+        oid::X448 => KeyKind::Other { algorithm: "X448".to_owned() },
+        oid::DSA => KeyKind::Other { algorithm: "DSA".to_owned() },
+        oid::DH => KeyKind::Other { algorithm: "DH".to_owned() },
+        other => KeyKind::Other { algorithm: other.to_string() },
+    })
+}
+
+/// Modulus length of `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`
+/// (RFC 8017 Appendix A.1.1).
+fn rsa_modulus_bits(bytes: &[u8]) -> Result<u32, der::Error> {
+    let mut reader = der::SliceReader::new(bytes)?;
+    let bits = reader.sequence(|r| {
+        let modulus = UintRef::decode(r)?;
+        let _exponent = UintRef::decode(r)?;
+        Ok(bit_length(modulus.as_bytes()))
+    })?;
+    reader.finish(bits)
+}
+
+/// Where `tbsCertificate` lies in the certificate's DER: after the outer SEQUENCE header, one
+/// TLV long.
+fn tbs_range(der: &[u8]) -> Result<std::ops::Range<usize>, der::Error> {
+    use der::Encode;
+    let mut reader = der::SliceReader::new(der)?;
+    let outer = der::Header::decode(&mut reader)?;
+    let start = usize::try_from(outer.encoded_len()?)?;
+    let len = reader.tlv_bytes()?.len();
+    Ok(start..start.saturating_add(len))
+}
+
+/// Bits in a big-endian magnitude (leading zero octets already stripped by `UintRef`).
+fn bit_length(magnitude: &[u8]) -> u32 {
+    let Some((first, rest)) = magnitude.split_first() else { return 0 };
+    let rest_bits = u32::try_from(rest.len()).unwrap_or(u32::MAX / 8).saturating_mul(8);
+    rest_bits.saturating_add(8 - first.leading_zeros())
+}
+
+/// x509-cert times are already checked to be representable; out-of-range values saturate.
+fn to_time(time: x509_cert::time::Time) -> Time {
+    Time::from_unix(i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(KeyKind::Rsa { bits: 1024 }, 80)]
+    #[case(KeyKind::Rsa { bits: 2048 }, 112)]
+    #[case(KeyKind::Rsa { bits: 3072 }, 128)]
+    #[case(KeyKind::Rsa { bits: 4096 }, 128)]
+    #[case(KeyKind::Rsa { bits: 512 }, 40)]
+    #[case(KeyKind::Ec { curve: "P-256", bits: 256 }, 128)]
+    #[case(KeyKind::Ec { curve: "P-384", bits: 384 }, 192)]
+    #[case(KeyKind::Other { algorithm: "Ed25519".into() }, 0)]
+    fn security_bits_follow_sp800_57(#[case] key: KeyKind, #[case] bits: u32) {
+        assert_eq!(key.security_bits(), bits);
+    }
+
+    #[rstest]
+    #[case("jörg@bücher.example", "jörg@bücher.example")]
+    #[case("jÃ¶rg@bÃ¼cher.example", "jörg@bücher.example")]
+    #[case("plain@example.com", "plain@example.com")]
+    #[case("café@example.com", "café@example.com")] // é alone is not valid UTF-8 as a byte
+    #[case("用户@例子.广告", "用户@例子.广告")]
+    fn double_encoded_utf8_is_repaired_and_nothing_else(#[case] text: &str, #[case] want: &str) {
+        assert_eq!(undo_double_utf8(text), want);
+    }
+
+    #[test]
+    fn bit_length_counts_the_top_octet() {
+        assert_eq!(bit_length(&[]), 0);
+        assert_eq!(bit_length(&[1]), 1);
+        assert_eq!(bit_length(&[0x80, 0]), 16);
+        assert_eq!(bit_length(&[0x7f, 0, 0]), 23);
+    }
+
+    #[test]
+    fn garbage_is_a_certificate_error_naming_the_source() {
+        let err = Certificate::from_der(b"\x30\x03\x02\x01", Provenance::Inline("x.der".into()))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Certificate { ref context, .. } if context == "x.der"),
+            "{err}"
+        );
+    }
+}

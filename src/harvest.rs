@@ -1,0 +1,190 @@
+//! Harvesting certificates from signed mail (DESIGN §3).
+//!
+//! Mail clients learn a correspondent's certificate from their signed messages. That is also a
+//! way to plant a certificate for someone else's address: anyone can put any certificate into a
+//! SignedData. So a harvested certificate is *bound* to an address
+//! ([`HarvestBinding::Verified`]) only when
+//!
+//! 1. it is the certificate of a SignerInfo (RFC 5652 §5.3, matched by issuer and serial or by
+//!    subject key identifier),
+//! 2. that signer's signature verifies with it over the content (RFC 5652 §5.4: with signed
+//!    attributes, the messageDigest attribute must equal the content's digest and the
+//!    signature covers the DER of the SET OF attributes; without, it covers the content), and
+//! 3. it names the message's From address.
+//!
+//! Every other certificate in the SignedData (chain certificates, extra certificates, signers
+//! whose signature fails) is kept with [`HarvestBinding::Unverified`] and a reason; the store
+//! then reports `harvested-unverified` instead of using it to encrypt.
+
+use crate::address::Address;
+use crate::cert::{Certificate, HarvestBinding, Provenance};
+use crate::cms::{self, CmsSummary, SignedSummary};
+use crate::message::OutgoingMessage;
+use crate::name::IssuerSerial;
+use crate::signature::verify_signature;
+use crate::smime::{self, SmimeKind};
+use ::cms::signed_data::{SignerIdentifier, SignerInfo};
+use const_oid::ObjectIdentifier;
+use der::Encode;
+use sha2::Digest;
+
+const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+
+/// Certificates found in the signed layers of `raw`, each with its provenance (`label` names
+/// the message, e.g. its path). Never fails: a message without (parseable) signatures yields
+/// nothing.
+pub fn harvest_message(raw: &[u8], label: &str) -> Vec<Certificate> {
+    let Some(msg) = OutgoingMessage::parser().parse(raw) else { return Vec::new() };
+    let from = OutgoingMessage::from_message(&msg).author().cloned();
+    let mut found: Vec<Certificate> = Vec::new();
+    for layer in smime::locate(&msg) {
+        if matches!(layer.kind, SmimeKind::Enveloped | SmimeKind::AuthEnveloped) {
+            continue;
+        }
+        let Ok(CmsSummary::Signed(signed)) = cms::inspect(layer.bytes) else { continue };
+        let content: Option<&[u8]> = signed.econtent.as_deref().or(layer.signed_content);
+        for cert in harvest_signed(&signed, content, from.as_ref(), label) {
+            if !found.iter().any(|c| c.sha256() == cert.sha256()) {
+                found.push(cert);
+            }
+        }
+    }
+    found
+}
+
+/// Certificates of one SignedData, bound or not per the module rules. `content` is the signed
+/// content (the encapsulated content, or the first part of a multipart/signed as sent).
+pub fn harvest_signed(
+    signed: &SignedSummary,
+    content: Option<&[u8]>,
+    from: Option<&Address>,
+    label: &str,
+) -> Vec<Certificate> {
+    let mut out = Vec::new();
+    for der in &signed.certificates {
+        let Ok(probe) = Certificate::from_der(der, Provenance::Inline(label.to_owned())) else {
+            continue;
+        };
+        let binding = binding_for(signed, &probe, content, from);
+        let provenance = Provenance::Harvested { message: label.to_owned(), binding };
+        if let Ok(cert) = Certificate::from_der(der, provenance) {
+            out.push(cert);
+        }
+    }
+    out
+}
+
+fn binding_for(
+    signed: &SignedSummary,
+    cert: &Certificate,
+    content: Option<&[u8]>,
+    from: Option<&Address>,
+) -> HarvestBinding {
+    let signers: Vec<&SignerInfo> =
+        signed.signed_data.signer_infos.0.iter().filter(|si| is_signer(si, cert)).collect();
+    if signers.is_empty() {
+        return HarvestBinding::Unverified(
+            "it is not the certificate of a signer of the message".into(),
+        );
+    }
+    let Some(content) = content else {
+        return HarvestBinding::Unverified("the signed content is missing".into());
+    };
+    let mut failure = String::new();
+    for si in signers {
+        match verify_signer(si, cert, content) {
+            Ok(()) => {
+                return match from {
+                    Some(from) if cert.names(from).is_some() => HarvestBinding::Verified,
+                    Some(from) => HarvestBinding::Unverified(format!(
+                        "the signature verifies, but the certificate does not name the From address {from}"
+                    )),
+                    None => HarvestBinding::Unverified(
+                        "the signature verifies, but the message has no From address".into(),
+                    ),
+                };
+            }
+            Err(why) => failure = why,
+        }
+    }
+    HarvestBinding::Unverified(format!("the signature does not verify: {failure}"))
+}
+
+fn is_signer(si: &SignerInfo, cert: &Certificate) -> bool {
+    match &si.sid {
+        SignerIdentifier::IssuerAndSerialNumber(isn) => {
+            &IssuerSerial::new(&isn.issuer, &isn.serial_number) == cert.issuer_serial()
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            cert.subject_key_identifier() == Some(ski.0.as_bytes())
+        }
+    }
+}
+
+/// RFC 5652 §5.4. A multipart/signed copy stored with bare LF line ends is retried with CRLF,
+/// the canonical form that was signed (RFC 8551 §3.1.1).
+fn verify_signer(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Result<(), String> {
+    let first = verify_signer_over(si, cert, content);
+    if first.is_ok() || !content.contains(&b'\n') {
+        return first;
+    }
+    let crlf = to_crlf(content);
+    if crlf.as_slice() == content {
+        return first;
+    }
+    verify_signer_over(si, cert, &crlf).map_err(|_| first.err().unwrap_or_default())
+}
+
+fn verify_signer_over(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Result<(), String> {
+    let spki = &cert.x509().tbs_certificate.subject_public_key_info;
+    let digest_oid = si.digest_alg.oid;
+    let signature = si.signature.as_bytes();
+    match &si.signed_attrs {
+        None => {
+            verify_signature(spki, &si.signature_algorithm, Some(&digest_oid), content, signature)
+                .map_err(|e| e.to_string())
+        }
+        Some(attrs) => {
+            let digest = digest(&digest_oid, content)?;
+            let claimed = attrs
+                .iter()
+                .find(|a| a.oid == MESSAGE_DIGEST)
+                .and_then(|a| a.values.iter().next())
+                .map(|v| v.value().to_vec())
+                .ok_or("the signed attributes have no messageDigest")?;
+            if claimed != digest {
+                return Err(
+                    "the messageDigest does not match the content (the content was changed)".into(),
+                );
+            }
+            let signed =
+                attrs.to_der().map_err(|e| format!("re-encoding signed attributes: {e}"))?;
+            verify_signature(spki, &si.signature_algorithm, Some(&digest_oid), &signed, signature)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn digest(oid: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, String> {
+    Ok(match oid.to_string().as_str() {
+        "1.3.14.3.2.26" => sha1::Sha1::digest(data).to_vec(),
+        "2.16.840.1.101.3.4.2.4" => sha2::Sha224::digest(data).to_vec(),
+        "2.16.840.1.101.3.4.2.1" => sha2::Sha256::digest(data).to_vec(),
+        "2.16.840.1.101.3.4.2.2" => sha2::Sha384::digest(data).to_vec(),
+        "2.16.840.1.101.3.4.2.3" => sha2::Sha512::digest(data).to_vec(),
+        other => return Err(format!("unsupported digest algorithm {other}")),
+    })
+}
+
+fn to_crlf(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    let mut prev = 0u8;
+    for &b in data {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}

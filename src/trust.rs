@@ -1,0 +1,427 @@
+//! Does a certificate chain to a trust anchor? Path building and validation, simplified from
+//! RFC 5280 §6 for what S/MIME recipients need.
+//!
+//! From the leaf upwards, an issuer candidate is any intermediate or anchor whose subject equals
+//! the child's issuer as a Name (RFC 5280 §7.1 comparison, [`NameKey`]) and, when the child has
+//! an authorityKeyIdentifier and the candidate a subjectKeyIdentifier, whose key identifiers
+//! match (RFC 5280 §4.2.1.1; this is what tells two CA generations with one name apart). A
+//! candidate is accepted when
+//!
+//! * the child's signature verifies with the candidate's key ([`verify_signature`]),
+//! * basicConstraints says `cA` TRUE (§4.2.1.9), keyUsage (when present) has keyCertSign
+//!   (§4.2.1.3), and pathLenConstraint (when present) allows the intermediates below it,
+//! * its public key is not already on the path (no loops), and
+//! * the path holds at most [`MAX_DEPTH`] certificates above the leaf.
+//!
+//! The path ends at an anchor. Every certificate on it must be valid at the evaluation time.
+//! Not checked: revocation, name constraints, policies, and unknown critical extensions.
+//!
+//! Signature checks are slow (tens of µs for RSA) and do not depend on the time, so path
+//! building yields a [`ChainOutcome`] — the signature-verified paths with each element's validity
+//! period — that callers may cache and re-check cheaply for any time ([`ChainOutcome::check`]).
+
+use crate::cert::{Certificate, Provenance};
+use crate::name::NameKey;
+use crate::signature::verify_signature;
+use crate::time::Time;
+use der::Encode;
+
+/// Most certificates a path may hold above the leaf (intermediates plus the anchor).
+pub const MAX_DEPTH: usize = 8;
+/// Paths kept per leaf: one valid path is enough, a few cover validity-time differences.
+const MAX_PATHS: usize = 4;
+/// Signature verifications one path search may spend (many CAs sharing a name cannot make the
+/// search exponential).
+const MAX_VERIFICATIONS: u32 = 64;
+/// Failure details kept for the message.
+const MAX_FAILURES: usize = 3;
+
+/// An issuer candidate: a certificate from the intermediates or the anchors.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Issuer<'a> {
+    pub cert: &'a Certificate,
+    pub anchor: bool,
+}
+
+/// One certificate above the leaf on a verified path: what is needed to re-check time.
+#[derive(Clone, Debug)]
+struct Element {
+    subject: String,
+    not_before: Time,
+    not_after: Time,
+}
+
+/// The time-independent result of path building for one leaf: the paths whose signatures and
+/// constraints verified, or why none did.
+#[derive(Clone, Debug, Default)]
+pub struct ChainOutcome {
+    /// Certificates above the leaf, nearest first; an empty path means the leaf is an anchor.
+    paths: Vec<Vec<Element>>,
+    failures: Vec<String>,
+}
+
+impl ChainOutcome {
+    /// `Ok` when one of the paths has every certificate above the leaf valid at `at`; else a
+    /// human detail. The leaf's own validity is not checked here.
+    pub fn check(&self, at: Time) -> Result<(), String> {
+        let mut first_time_failure = None;
+        for path in &self.paths {
+            match path.iter().find(|e| at < e.not_before || at > e.not_after) {
+                None => return Ok(()),
+                Some(e) if first_time_failure.is_none() => first_time_failure = Some(e),
+                Some(_) => {}
+            }
+        }
+        if let Some(e) = first_time_failure {
+            return Err(if at > e.not_after {
+                format!("\"{}\" in the chain expired on {}", e.subject, e.not_after)
+            } else {
+                format!("\"{}\" in the chain is not valid before {}", e.subject, e.not_before)
+            });
+        }
+        if self.failures.is_empty() {
+            Err("no path to a trust anchor".to_owned())
+        } else {
+            Err(self.failures.join("; "))
+        }
+    }
+
+    fn fail(&mut self, detail: String) {
+        if self.failures.len() < MAX_FAILURES && !self.failures.contains(&detail) {
+            self.failures.push(detail);
+        }
+    }
+}
+
+/// Builds the signature-verified paths from `leaf` to an anchor. `issuers_of(child)` returns the
+/// candidates whose subject equals the child's issuer Name; `leaf_is_anchor` ends the search at
+/// once (an anchor trusts itself).
+pub(crate) fn build_chains<'a>(
+    leaf: &'a Certificate,
+    leaf_is_anchor: bool,
+    issuers_of: &dyn Fn(&Certificate) -> Vec<Issuer<'a>>,
+) -> ChainOutcome {
+    let mut outcome = ChainOutcome::default();
+    if leaf_is_anchor {
+        outcome.paths.push(Vec::new());
+        return outcome;
+    }
+    let mut search = Search { issuers_of, budget: MAX_VERIFICATIONS, outcome };
+    let mut path = vec![leaf];
+    search.extend(&mut path);
+    search.outcome
+}
+
+struct Search<'a, 'f> {
+    issuers_of: &'f dyn Fn(&Certificate) -> Vec<Issuer<'a>>,
+    budget: u32,
+    outcome: ChainOutcome,
+}
+
+impl<'a> Search<'a, '_> {
+    /// Depth-first from the last certificate of `path`; depth is bounded by [`MAX_DEPTH`].
+    fn extend(&mut self, path: &mut Vec<&'a Certificate>) {
+        let Some(&child) = path.last() else { return };
+        if path.len() > MAX_DEPTH {
+            self.outcome.fail(format!("no trust anchor within {MAX_DEPTH} certificates"));
+            return;
+        }
+        let mut candidates = (self.issuers_of)(child);
+        // Anchors first, and one copy of each certificate (the anchor copy when both exist).
+        candidates.sort_by_key(|c| !c.anchor);
+        let mut seen: Vec<&[u8; 32]> = Vec::new();
+        candidates.retain(|c| {
+            let fresh = !seen.contains(&c.cert.sha256());
+            seen.push(c.cert.sha256());
+            fresh
+        });
+        if candidates.is_empty() {
+            self.outcome.fail(format!(
+                "no certificate for the issuer \"{}\" of \"{}\" among the intermediates and trust anchors",
+                child.issuer_display(),
+                child.subject_display()
+            ));
+            return;
+        }
+        let mut key_id_matched = false;
+        let mut tried = false;
+        for candidate in candidates {
+            let issuer = candidate.cert;
+            if let (Some(aki), Some(ski)) =
+                (child.authority_key_identifier(), issuer.subject_key_identifier())
+            {
+                if aki != ski {
+                    continue;
+                }
+            }
+            key_id_matched = true;
+            let key = issuer
+                .x509()
+                .tbs_certificate
+                .subject_public_key_info
+                .subject_public_key
+                .raw_bytes();
+            if path.iter().any(|c| {
+                c.x509().tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes()
+                    == key
+            }) {
+                continue; // a loop: this key already signed something below
+            }
+            tried = true;
+            if let Err(detail) = may_issue(issuer, path.len() - 1) {
+                self.outcome.fail(detail);
+                continue;
+            }
+            if self.budget == 0 {
+                self.outcome.fail("gave up: too many candidate issuers".to_owned());
+                return;
+            }
+            self.budget -= 1;
+            let verified = verify_signature(
+                &issuer.x509().tbs_certificate.subject_public_key_info,
+                &child.x509().signature_algorithm,
+                None,
+                child.tbs_der(),
+                child.x509().signature.raw_bytes(),
+            );
+            if let Err(e) = verified {
+                self.outcome.fail(format!(
+                    "the signature on \"{}\" does not verify with the key of \"{}\" ({e})",
+                    child.subject_display(),
+                    issuer.subject_display()
+                ));
+                continue;
+            }
+            if candidate.anchor {
+                let mut elements: Vec<Element> = path.iter().skip(1).map(|c| element(c)).collect();
+                elements.push(element(issuer));
+                self.outcome.paths.push(elements);
+            } else {
+                path.push(issuer);
+                self.extend(path);
+                path.pop();
+            }
+            if self.outcome.paths.len() >= MAX_PATHS {
+                return;
+            }
+        }
+        if key_id_matched && !tried {
+            // Every candidate is already on the path: the child is a self-signed root that is
+            // not an anchor, or CAs certify each other in a circle that reaches no anchor.
+            self.outcome.fail(if issuer_key(child) == subject_key(child) {
+                format!("\"{}\" is self-signed and not a trust anchor", child.subject_display())
+            } else {
+                format!(
+                    "the issuers of \"{}\" form a loop without a trust anchor",
+                    child.subject_display()
+                )
+            });
+        }
+        if !key_id_matched {
+            self.outcome.fail(format!(
+                "no issuer \"{}\" with the key identifier {} that \"{}\" names",
+                child.issuer_display(),
+                hex::encode(child.authority_key_identifier().unwrap_or_default()),
+                child.subject_display()
+            ));
+        }
+    }
+}
+
+/// RFC 5280 §6.1.4 (k), (l), (n): may `issuer` sign certificates, with `below` intermediate CA
+/// certificates between it and the leaf?
+fn may_issue(issuer: &Certificate, below: usize) -> Result<(), String> {
+    if !issuer.is_ca() {
+        return Err(format!(
+            "\"{}\" is not a CA (basicConstraints cA is not TRUE)",
+            issuer.subject_display()
+        ));
+    }
+    if issuer.key_usage().is_some_and(|ku| !ku.usage.key_cert_sign()) {
+        return Err(format!(
+            "\"{}\" may not sign certificates (keyUsage lacks keyCertSign)",
+            issuer.subject_display()
+        ));
+    }
+    if let Some(limit) = issuer.basic_constraints().and_then(|b| b.path_len_constraint) {
+        if below > usize::from(limit) {
+            return Err(format!(
+                "\"{}\" allows at most {limit} intermediate certificates below it",
+                issuer.subject_display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn element(cert: &Certificate) -> Element {
+    Element {
+        subject: cert.subject_display(),
+        not_before: cert.not_before(),
+        not_after: cert.not_after(),
+    }
+}
+
+/// The subject of `cert` prepared for issuer lookup.
+pub(crate) fn subject_key(cert: &Certificate) -> NameKey {
+    NameKey::new(&cert.x509().tbs_certificate.subject)
+}
+
+/// The issuer of `cert` prepared for issuer lookup.
+pub(crate) fn issuer_key(cert: &Certificate) -> NameKey {
+    NameKey::new(&cert.x509().tbs_certificate.issuer)
+}
+
+/// Path building from a leaf through intermediates to an anchor (see the module docs): every
+/// signature verified, every certificate (the leaf too) valid at `at`, issuers are CAs allowed
+/// to sign certificates, at most [`MAX_DEPTH`] certificates above the leaf, no loops.
+///
+/// `Err` carries a human detail, as [`Reason::Untrusted`](crate::Reason::Untrusted) shows it.
+pub fn verify_chain(
+    leaf: &x509_cert::Certificate,
+    intermediates: &[&x509_cert::Certificate],
+    anchors: &[&x509_cert::Certificate],
+    at: Time,
+) -> Result<(), String> {
+    let parse = |x509: &x509_cert::Certificate| {
+        let der = x509.to_der().map_err(|e| e.to_string())?;
+        Certificate::from_der_vec(der, Provenance::Inline("chain".to_owned()))
+            .map_err(|e| e.to_string())
+    };
+    let leaf = parse(leaf).map_err(|e| format!("the certificate cannot be read: {e}"))?;
+    if at > leaf.not_after() {
+        return Err(format!("\"{}\" expired on {}", leaf.subject_display(), leaf.not_after()));
+    }
+    if at < leaf.not_before() {
+        return Err(format!(
+            "\"{}\" is not valid before {}",
+            leaf.subject_display(),
+            leaf.not_before()
+        ));
+    }
+    // Certificates that cannot be read cannot be issuers; they are left out.
+    let pool: Vec<(Certificate, bool, NameKey)> = anchors
+        .iter()
+        .map(|c| (c, true))
+        .chain(intermediates.iter().map(|c| (c, false)))
+        .filter_map(|(c, anchor)| parse(c).ok().map(|cert| (cert, anchor)))
+        .map(|(cert, anchor)| {
+            let key = subject_key(&cert);
+            (cert, anchor, key)
+        })
+        .collect();
+    let leaf_is_anchor = pool.iter().any(|(c, anchor, _)| *anchor && c.sha256() == leaf.sha256());
+    let issuers_of = |child: &Certificate| {
+        let wanted = issuer_key(child);
+        pool.iter()
+            .filter(|(_, _, key)| *key == wanted)
+            .map(|(cert, anchor, _)| Issuer { cert, anchor: *anchor })
+            .collect()
+    };
+    build_chains(&leaf, leaf_is_anchor, &issuers_of).check(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use der::Decode;
+    use rstest::rstest;
+
+    const AT: Time = Time::from_unix(1_780_272_000);
+
+    fn x509(path: &str) -> x509_cert::Certificate {
+        let pem = std::fs::read_to_string(format!("testdata/certs/{path}")).unwrap();
+        let (_, der) = pem_rfc7468::decode_vec(pem.as_bytes()).unwrap();
+        x509_cert::Certificate::from_der(&der).unwrap()
+    }
+
+    fn verify(
+        leaf: &str,
+        intermediates: &[&str],
+        anchors: &[&str],
+        at: Time,
+    ) -> Result<(), String> {
+        let inter: Vec<_> = intermediates.iter().map(|p| x509(p)).collect();
+        let anch: Vec<_> = anchors.iter().map(|p| x509(p)).collect();
+        verify_chain(
+            &x509(leaf),
+            &inter.iter().collect::<Vec<_>>(),
+            &anch.iter().collect::<Vec<_>>(),
+            at,
+        )
+    }
+
+    #[rstest]
+    #[case::bob_via_intermediate("store/bob.pem", &["ca/intermediate.pem"], &["ca/root.pem"], true)]
+    #[case::bob_with_both_generations("store/bob.pem", &["ca/intermediate-g2.pem", "ca/intermediate.pem"], &["ca/root.pem"], true)]
+    #[case::bob_anchored_at_intermediate("store/bob.pem", &[], &["ca/intermediate.pem"], true)]
+    #[case::bob_without_intermediate("store/bob.pem", &[], &["ca/root.pem"], false)]
+    #[case::zoe_needs_g2("store/zoe-serial-clash.pem", &["ca/intermediate.pem"], &["ca/root.pem"], false)]
+    #[case::zoe_via_g2("store/zoe-serial-clash.pem", &["ca/intermediate.pem", "ca/intermediate-g2.pem"], &["ca/root.pem"], true)]
+    #[case::mallory_rogue("store/mallory-untrusted.pem", &["ca/intermediate.pem"], &["ca/root.pem"], false)]
+    #[case::mallory_if_rogue_trusted("store/mallory-untrusted.pem", &[], &["ca/rogue.pem"], true)]
+    #[case::root_is_its_own_anchor("ca/root.pem", &[], &["ca/root.pem"], true)]
+    #[case::leaf_cannot_issue("store/bob.pem", &["store/alice.pem"], &["store/alice.pem"], false)]
+    fn chains(
+        #[case] leaf: &str,
+        #[case] inter: &[&str],
+        #[case] anchors: &[&str],
+        #[case] ok: bool,
+    ) {
+        let result = verify(leaf, inter, anchors, AT);
+        assert_eq!(result.is_ok(), ok, "{result:?}");
+    }
+
+    #[test]
+    fn details_say_what_is_missing() {
+        let err = verify("store/mallory-untrusted.pem", &[], &["ca/root.pem"], AT).unwrap_err();
+        assert!(
+            err.contains("no certificate for the issuer") && err.contains("CN=Rogue CA"),
+            "{err}"
+        );
+        let err =
+            verify("store/zoe-serial-clash.pem", &["ca/intermediate.pem"], &["ca/root.pem"], AT)
+                .unwrap_err();
+        assert!(err.contains("key identifier"), "{err}");
+    }
+
+    #[test]
+    fn every_element_must_be_valid_at_the_time() {
+        // 2061: the root and intermediate expired on 2060-01-01, bob too.
+        let later = Time::from_unix(2_924_985_600);
+        let err =
+            verify("store/bob.pem", &["ca/intermediate.pem"], &["ca/root.pem"], later).unwrap_err();
+        assert!(err.contains("expired"), "{err}");
+        // Before 2020 nothing is valid yet.
+        let err =
+            verify("store/bob.pem", &["ca/intermediate.pem"], &["ca/root.pem"], Time::from_unix(0))
+                .unwrap_err();
+        assert!(err.contains("not valid before"), "{err}");
+    }
+
+    #[test]
+    fn outcome_rechecks_issuer_times_only() {
+        let leaf = Certificate::from_der(
+            &x509("store/dave-expired.pem").to_der().unwrap(),
+            Provenance::Inline("dave".into()),
+        )
+        .unwrap();
+        let inter = Certificate::from_der(
+            &x509("ca/intermediate.pem").to_der().unwrap(),
+            Provenance::Inline("i".into()),
+        )
+        .unwrap();
+        let root = Certificate::from_der(
+            &x509("ca/root.pem").to_der().unwrap(),
+            Provenance::Inline("r".into()),
+        )
+        .unwrap();
+        let issuers_of = |_: &Certificate| {
+            vec![Issuer { cert: &inter, anchor: false }, Issuer { cert: &root, anchor: true }]
+        };
+        let outcome = build_chains(&leaf, false, &issuers_of);
+        // dave expired in 2021, but the chain above him is fine in 2026: expiry is not "untrusted".
+        assert_eq!(outcome.check(AT), Ok(()));
+        assert!(outcome.check(Time::from_unix(2_924_985_600)).is_err());
+    }
+}
