@@ -5,6 +5,7 @@
 pub mod address;
 pub mod audit;
 pub mod ber;
+pub mod build;
 pub mod cert;
 pub mod certs;
 pub mod cms;
