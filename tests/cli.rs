@@ -62,6 +62,9 @@ fn check_reply_all_to_mixed_group_is_not_encrypted_in_auto_mode() {
         ]
     );
     assert_eq!(v["recipients"][0]["reasons"][0]["code"], "no-certificate");
+    // The one replying (--me) is the sender whose own certificate is reported.
+    assert_eq!(v["sender"]["address"], "alice@example.com");
+    assert_eq!(v["sender"]["encryptable"], true);
     assert_eq!(v["recipients"][1]["certificate"]["source"], "testdata/certs/store/carol.pem");
 }
 

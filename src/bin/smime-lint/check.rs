@@ -105,6 +105,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
                 "--reply-to/--reply-all-to need --me or --from: who is replying?".into(),
             ));
         }
+        // The one replying sends it: their first identity is the sender when --from is absent.
+        sender = sender.or_else(|| me.first().cloned());
         recipients.extend(derive_reply(&original, &me, kind).recipients());
     }
     for (list, field) in [
