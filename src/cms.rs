@@ -17,7 +17,7 @@
 //!   whether encrypted content is present — see [`EnvelopeSummary`];
 //! * for SignedData (RFC 5652 §5): embedded certificates and signers — see [`SignedSummary`].
 //!
-//! The envelope is walked element by element ([`tlv`]) and only its small parts are decoded
+//! The envelope is walked element by element (the private `tlv` module) and only its small parts are decoded
 //! with `der`/`cms`: the encrypted content is measured, never copied, so inspecting a large
 //! message costs little more than reading it.
 
