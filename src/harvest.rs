@@ -26,7 +26,6 @@ use crate::smime::{self, SmimeKind};
 use ::cms::signed_data::{SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use der::Encode;
-use sha2::Digest;
 
 const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 
@@ -145,7 +144,8 @@ fn verify_signer_over(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Re
                 .map_err(|e| e.to_string())
         }
         Some(attrs) => {
-            let digest = digest(&digest_oid, content)?;
+            let digest =
+                crate::signature::digest(&digest_oid, content).map_err(|e| e.to_string())?;
             let claimed = attrs
                 .iter()
                 .find(|a| a.oid == MESSAGE_DIGEST)
@@ -163,17 +163,6 @@ fn verify_signer_over(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Re
                 .map_err(|e| e.to_string())
         }
     }
-}
-
-fn digest(oid: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, String> {
-    Ok(match oid.to_string().as_str() {
-        "1.3.14.3.2.26" => sha1::Sha1::digest(data).to_vec(),
-        "2.16.840.1.101.3.4.2.4" => sha2::Sha224::digest(data).to_vec(),
-        "2.16.840.1.101.3.4.2.1" => sha2::Sha256::digest(data).to_vec(),
-        "2.16.840.1.101.3.4.2.2" => sha2::Sha384::digest(data).to_vec(),
-        "2.16.840.1.101.3.4.2.3" => sha2::Sha512::digest(data).to_vec(),
-        other => return Err(format!("unsupported digest algorithm {other}")),
-    })
 }
 
 fn to_crlf(data: &[u8]) -> Vec<u8> {

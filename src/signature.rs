@@ -133,6 +133,12 @@ enum Scheme {
     Ecdsa(DigestAlg),
 }
 
+/// The digest of `message` with the digest algorithm `oid` (SHA-1, SHA-224/256/384/512): what
+/// a CMS messageDigest attribute holds (RFC 5652 §11.2).
+pub fn digest(oid: &ObjectIdentifier, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
+    Ok(DigestAlg::from_oid(oid)?.digest(message))
+}
+
 /// Verifies `signature` over `message` with the key in `spki`.
 ///
 /// `algorithm` is the signature AlgorithmIdentifier (`sha*WithRSAEncryption`, RSASSA-PSS with its
