@@ -223,3 +223,10 @@ fn unreadable_files_are_reported_and_the_scan_goes_on() {
     assert_eq!(reports[1]["findings"][0]["rule"], "sender-cannot-decrypt");
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn harvest_with_standard_input_is_a_usage_error() {
+    let o = run(&["audit", "--harvest", "-"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("standard input"));
+}

@@ -69,6 +69,12 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
 
+    if args.harvest && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        // Harvesting is a first pass over the inputs; standard input cannot be read twice.
+        return Err(CliError::Usage(
+            "--harvest reads the inputs twice and cannot be used with standard input (-)".into(),
+        ));
+    }
     if args.harvest {
         let inputs = scan::messages(&args.paths, &scan_options)?;
         let mut found = Vec::new();
