@@ -92,7 +92,7 @@ type PrehashedMap<K, V> = HashMap<K, V, BuildHasherDefault<Prehashed>>;
 /// flood one bucket. The issuer-and-serial index is keyed by the serial alone: preparing issuer
 /// names for 100,000 certificates would cost more than the rest of the indexing, and serials
 /// rarely repeat. Lookups then compare the whole key.
-fn serial_hash(serial_hex: &str) -> u64 {
+pub(crate) fn serial_hash(serial_hex: &str) -> u64 {
     static STATE: OnceLock<RandomState> = OnceLock::new();
     STATE.get_or_init(RandomState::new).hash_one(serial_hex)
 }
@@ -240,7 +240,7 @@ impl CertStore {
         let mut identifiers = || {
             by_issuer_serial.reserve(fresh.len());
             for (index, cert) in (first..).zip(fresh) {
-                insert_id(by_issuer_serial, serial_hash(&cert.serial_hex()), index);
+                insert_id(by_issuer_serial, cert.serial_hash(), index);
                 if let Some(ski) = cert.subject_key_identifier() {
                     insert_id(by_ski, ski.to_vec(), index);
                 }
