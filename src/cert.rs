@@ -437,7 +437,7 @@ impl Parts {
             key_usage: None,
             extended_key_usage: None,
         };
-        let mut seen: Vec<Oid> = Vec::new();
+        let mut seen: Vec<Oid> = Vec::with_capacity(tbs.extensions.as_ref().map_or(0, Vec::len));
         for ext in tbs.extensions.iter().flatten() {
             // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
             // particular extension." Two readers could otherwise see two different answers.

@@ -752,30 +752,49 @@ fn parse_pem_block(
     if !is_cert && !PKCS7_LABELS.contains(&block.label) {
         return Vec::new(); // keys, CRLs, parameters: not ours, not an error
     }
-    let what = format!("PEM block #{} ({})", block.number, block.label);
-    let der = match PEM_BASE64.decode(compact_base64(block.body)) {
+    let what = || format!("PEM block #{} ({})", block.number, block.label);
+    let der = match decode_pem_body(block.body) {
         Ok(der) => der,
-        Err(e) => return vec![Err(format!("{what}: bad base64: {e}"))],
+        Err(e) => return vec![Err(format!("{}: bad base64: {e}", what()))],
     };
     if !is_cert {
         return match parse_der(&der, provenance) {
             Ok(results) => {
-                results.into_iter().map(|r| r.map_err(|e| format!("{what}: {e}"))).collect()
+                results.into_iter().map(|r| r.map_err(|e| format!("{}: {e}", what()))).collect()
             }
-            Err(e) => vec![Err(format!("{what}: {e}"))],
+            Err(e) => vec![Err(format!("{}: {e}", what()))],
         };
     }
     let der = if block.label == "TRUSTED CERTIFICATE" {
         // OpenSSL appends trust settings after the certificate: keep the first TLV only.
         match first_tlv(&der) {
             Some(cert) => cert.to_vec(),
-            None => return vec![Err(format!("{what}: not DER"))],
+            None => return vec![Err(format!("{}: not DER", what()))],
         }
     } else {
         der
     };
     vec![Certificate::from_der_vec(der, provenance.clone())
-        .map_err(|e| format!("{what}: {}", reason_of(&e)))]
+        .map_err(|e| format!("{}: {}", what(), reason_of(&e)))]
+}
+
+/// Decodes a PEM body. The usual layout (lines of whole base64 quads, padding only at the end)
+/// decodes line by line straight into the output; anything else (white space inside lines,
+/// odd line lengths) is compacted first. Both read the same texts the same way: a line decodes
+/// on its own exactly when it is whole quads, and padding is only accepted on the last line.
+fn decode_pem_body(body: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let mut der = Vec::with_capacity(body.len() / 4 * 3);
+    let mut padded = false;
+    for line in body.split('\n').map(|line| line.trim_ascii().as_bytes()) {
+        if line.is_empty() {
+            continue;
+        }
+        if padded || line.len() % 4 != 0 || PEM_BASE64.decode_vec(line, &mut der).is_err() {
+            return PEM_BASE64.decode(compact_base64(body));
+        }
+        padded = line.last() == Some(&b'=');
+    }
+    Ok(der)
 }
 
 /// The base64 text of a PEM body without line breaks or other white space. Copies line by
@@ -797,6 +816,22 @@ fn first_tlv(der: &[u8]) -> Option<&[u8]> {
     der::SliceReader::new(der).ok()?.tlv_bytes().ok()
 }
 
+/// Where `-----END label-----` starts in `text`, and its length.
+fn find_end_line(text: &str, label: &str) -> Option<(usize, usize)> {
+    const END: &str = "-----END ";
+    const DASHES: &str = "-----";
+    let mut from = 0;
+    while let Some(found) = text.get(from..)?.find(END) {
+        let start = from + found;
+        let after = text.get(start + END.len()..)?;
+        if after.strip_prefix(label).is_some_and(|tail| tail.starts_with(DASHES)) {
+            return Some((start, END.len() + label.len() + DASHES.len()));
+        }
+        from = start + END.len();
+    }
+    None
+}
+
 /// Splits PEM text into blocks; text outside blocks is ignored (RFC 7468 §2 explanatory text).
 fn pem_blocks(text: &str) -> (Vec<PemBlock<'_>>, Vec<String>) {
     const BEGIN: &str = "-----BEGIN ";
@@ -816,13 +851,12 @@ fn pem_blocks(text: &str) -> (Vec<PemBlock<'_>>, Vec<String>) {
         };
         let label = &after_begin[..label_len];
         let body_and_rest = &after_begin[label_len + DASHES.len()..];
-        let end_line = format!("-----END {label}-----");
-        let Some(body_len) = body_and_rest.find(&end_line) else {
+        let Some((body_len, end_len)) = find_end_line(body_and_rest, label) else {
             problems.push(format!("PEM block #{number} ({label}): no END line"));
             break;
         };
         blocks.push(PemBlock { number, label, body: &body_and_rest[..body_len] });
-        rest = &body_and_rest[body_len + end_line.len()..];
+        rest = &body_and_rest[body_len + end_len..];
     }
     (blocks, problems)
 }
@@ -852,6 +886,52 @@ mod tests {
     #[test]
     fn base64_bodies_lose_all_white_space() {
         assert_eq!(compact_base64("\r\nAB CD\r\n\tEF==  \n"), b"ABCDEF==");
+    }
+
+    /// The line-by-line decoder reads every text exactly as decoding the compacted text does.
+    fn decodes_like_compacted(body: &str) {
+        let expected = PEM_BASE64.decode(compact_base64(body)).ok();
+        assert_eq!(decode_pem_body(body).ok(), expected, "{body:?}");
+    }
+
+    #[rstest::rstest]
+    #[case::whole_quads("QUJD\nREVG\nR0g=\n")]
+    #[case::crlf_and_blank_lines("\r\nQUJD\r\n\r\nREVGR0g=\r\n")]
+    #[case::padding_before_more_text("QQ==\nQUJD\n")]
+    #[case::padding_then_blank_line("QUJDRA==\n\n")]
+    #[case::short_middle_line("QUI\nDREVG\n")]
+    #[case::space_inside_a_line("QU JD\nREVG\n")]
+    #[case::space_inside_a_quad_sized_line("QU J\nREVG\n")]
+    #[case::missing_padding("QUJDRA\n")]
+    #[case::not_base64("!!!!\n")]
+    #[case::empty("\n")]
+    fn pem_bodies_decode_line_by_line_as_a_whole(#[case] body: &str) {
+        decodes_like_compacted(body);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_line_split_decodes_as_a_whole(
+            der in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            widths in proptest::collection::vec(1usize..80, 1..8),
+            junk in "[ \t\r=A!]{0,3}",
+        ) {
+            let text = base64::engine::general_purpose::STANDARD.encode(&der);
+            let mut body = String::from("\n");
+            let mut rest = text.as_str();
+            for width in widths.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (line, tail) = rest.split_at((*width).min(rest.len()));
+                body.push_str(line);
+                body.push('\n');
+                rest = tail;
+            }
+            decodes_like_compacted(&body);
+            body.insert_str(body.len() / 2, &junk);
+            decodes_like_compacted(&body);
+        }
     }
 
     #[test]
