@@ -40,6 +40,8 @@ const MAX_FOLDER_DEPTH: usize = 32;
 const CERT_EXTENSIONS: [&str; 8] = ["pem", "crt", "cer", "cert", "der", "p7b", "p7c", "p7"];
 /// Largest file read (a bundle of 100,000 PEM certificates is about 130 MB).
 const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Files are read this far before their size is asked for (most certificate files are smaller).
+const FIRST_READ_BYTES: usize = 16 << 10;
 /// Below this many PEM blocks, parsing in the calling thread is cheaper than fanning out.
 const PARALLEL_BLOCKS: usize = 32;
 
@@ -504,18 +506,25 @@ fn load(path: &Path) -> Result<Loaded, Error> {
 fn read_file(path: &Path) -> Result<Parsed, Error> {
     use std::io::Read;
     let io = |e| Error::io(path, e);
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(Error::Certificate {
-            context: path.display().to_string(),
-            reason: format!(
-                "{len} bytes; certificate files over {MAX_FILE_BYTES} bytes are not read"
-            ),
-        });
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    // Certificates are small: read the first bytes without asking for the size (one system
+    // call less per file of a large folder); only a file that fills them is measured, and
+    // refused before reading on when it is too large.
+    let mut bytes = Vec::with_capacity(FIRST_READ_BYTES);
+    (&mut file).take(FIRST_READ_BYTES as u64).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() == FIRST_READ_BYTES {
+        let len = file.metadata().map_err(io)?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(Error::Certificate {
+                context: path.display().to_string(),
+                reason: format!(
+                    "{len} bytes; certificate files over {MAX_FILE_BYTES} bytes are not read"
+                ),
+            });
+        }
+        bytes.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(bytes.len()));
+        file.take(MAX_FILE_BYTES - FIRST_READ_BYTES as u64).read_to_end(&mut bytes).map_err(io)?;
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).map_err(io)?;
     parse_bundle(&bytes, &Provenance::File(path.to_path_buf()))
 }
 
