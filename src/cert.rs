@@ -218,7 +218,8 @@ pub struct KeyUsageExt {
     pub critical: bool,
 }
 
-/// A parsed certificate. Parsed once at load; every getter is cheap.
+/// A parsed certificate. Checked and read at load; the getters are cheap, except that the first
+/// call to [`x509`](Self::x509) (or a getter built on it: names, serial) decodes the DER again.
 #[derive(Clone, Debug)]
 pub struct Certificate {
     der: Vec<u8>,
