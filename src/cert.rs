@@ -21,6 +21,7 @@
 //! its names is.
 
 use crate::address::Address;
+use crate::certs::serial_hash;
 use crate::error::Error;
 use crate::name::{name_display, serial_hex, IssuerSerial};
 use crate::time::Time;
@@ -217,13 +218,19 @@ pub struct KeyUsageExt {
     pub critical: bool,
 }
 
-/// A parsed certificate. Parsed once at load; every getter is cheap.
+/// A parsed certificate. Checked and read at load; the getters are cheap, except that the first
+/// call to [`x509`](Self::x509) (or a getter built on it: names, serial) decodes the DER again.
 #[derive(Clone, Debug)]
 pub struct Certificate {
     der: Vec<u8>,
     tbs: std::ops::Range<usize>,
-    /// Boxed: the store moves certificates around while loading, and this is most of the size.
-    x509: Box<x509_cert::Certificate>,
+    /// Decoded again on first use: decoded, a certificate takes about three times the memory of
+    /// its DER (dozens of small allocations), and most certificates of a large store are only
+    /// ever looked up through the fields below. Boxed: the store moves certificates around.
+    x509: OnceLock<Box<x509_cert::Certificate>>,
+    /// [`crate::certs::serial_hash`] of the serial, for the store's issuer-and-serial index:
+    /// computed while parsing (in parallel) rather than while indexing.
+    serial_hash: u64,
     sha256: [u8; 32],
     /// Computed on first use: most certificates of a large store are never printed.
     sha256_hex: OnceLock<String>,
@@ -252,8 +259,8 @@ impl Certificate {
     /// As [`from_der`](Self::from_der), taking ownership of the bytes.
     pub fn from_der_vec(der: Vec<u8>, provenance: Provenance) -> Result<Certificate, Error> {
         let fail = |reason: String| Error::Certificate { context: provenance.label(), reason };
+        // The whole structure is decoded (and so checked) here; `x509()` relies on that.
         let x509 = x509_cert::Certificate::from_der(&der)
-            .map(Box::new)
             .map_err(|e| fail(format!("not an X.509 certificate: {e}")))?;
         let parts = Parts::read(&x509).map_err(fail)?;
         let tbs_range =
@@ -273,9 +280,10 @@ impl Certificate {
             basic_constraints: parts.basic_constraints,
             key_usage: parts.key_usage,
             extended_key_usage: parts.extended_key_usage,
+            serial_hash: serial_hash(&serial_hex(tbs.serial_number.as_bytes())),
             der,
             tbs: tbs_range,
-            x509,
+            x509: OnceLock::new(),
             provenance,
         })
     }
@@ -290,9 +298,20 @@ impl Certificate {
         self.der.get(self.tbs.clone()).unwrap_or_default()
     }
 
-    /// The parsed structure.
+    /// The parsed structure, decoded on first use and kept.
     pub fn x509(&self) -> &x509_cert::Certificate {
-        &self.x509
+        self.x509.get_or_init(|| {
+            // `from_der_vec` decoded these very bytes successfully, they never change, and
+            // decoding is a pure function of them: this cannot fail.
+            let x509 = x509_cert::Certificate::from_der(&self.der)
+                .expect("DER decoded successfully when the certificate was made");
+            Box::new(x509)
+        })
+    }
+
+    /// Hash of the serial for the store's issuer-and-serial index.
+    pub(crate) fn serial_hash(&self) -> u64 {
+        self.serial_hash
     }
 
     /// SHA-256 of the DER encoding.
@@ -319,24 +338,24 @@ impl Certificate {
     /// Issuer and serial, compared as RFC 5652 `IssuerAndSerialNumber` is matched.
     pub fn issuer_serial(&self) -> &IssuerSerial {
         self.issuer_serial.get_or_init(|| {
-            let tbs = &self.x509.tbs_certificate;
+            let tbs = &self.x509().tbs_certificate;
             IssuerSerial::new(&tbs.issuer, &tbs.serial_number)
         })
     }
 
     /// The issuer as an RFC 4514 string.
     pub fn issuer_display(&self) -> String {
-        name_display(&self.x509.tbs_certificate.issuer)
+        name_display(&self.x509().tbs_certificate.issuer)
     }
 
     /// The subject as an RFC 4514 string.
     pub fn subject_display(&self) -> String {
-        name_display(&self.x509.tbs_certificate.subject)
+        name_display(&self.x509().tbs_certificate.subject)
     }
 
     /// The serial number as lower-case hex without leading zeros.
     pub fn serial_hex(&self) -> String {
-        serial_hex(self.x509.tbs_certificate.serial_number.as_bytes())
+        serial_hex(self.x509().tbs_certificate.serial_number.as_bytes())
     }
 
     /// The subjectKeyIdentifier extension's value (RFC 5280 §4.2.1.2), if present.
@@ -419,7 +438,7 @@ impl Parts {
             key_usage: None,
             extended_key_usage: None,
         };
-        let mut seen: Vec<Oid> = Vec::new();
+        let mut seen: Vec<Oid> = Vec::with_capacity(tbs.extensions.as_ref().map_or(0, Vec::len));
         for ext in tbs.extensions.iter().flatten() {
             // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
             // particular extension." Two readers could otherwise see two different answers.
@@ -611,6 +630,17 @@ mod tests {
         assert_eq!(bit_length(&[1]), 1);
         assert_eq!(bit_length(&[0x80, 0]), 16);
         assert_eq!(bit_length(&[0x7f, 0, 0]), 23);
+    }
+
+    #[test]
+    fn the_decoded_structure_waits_for_first_use_and_matches_the_der() {
+        use der::Encode;
+        let der = std::fs::read("testdata/certs/bundles/bob.der").unwrap();
+        let cert = Certificate::from_der(&der, Provenance::Inline("bob.der".into())).unwrap();
+        assert!(cert.x509.get().is_none(), "a large store keeps only the DER");
+        assert_eq!(cert.serial_hash(), serial_hash(&cert.serial_hex()));
+        assert_eq!(cert.x509().to_der().unwrap(), der);
+        assert!(cert.x509.get().is_some());
     }
 
     #[test]

@@ -40,6 +40,8 @@ const MAX_FOLDER_DEPTH: usize = 32;
 const CERT_EXTENSIONS: [&str; 8] = ["pem", "crt", "cer", "cert", "der", "p7b", "p7c", "p7"];
 /// Largest file read (a bundle of 100,000 PEM certificates is about 130 MB).
 const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Files are read this far before their size is asked for (most certificate files are smaller).
+const FIRST_READ_BYTES: usize = 16 << 10;
 /// Below this many PEM blocks, parsing in the calling thread is cheaper than fanning out.
 const PARALLEL_BLOCKS: usize = 32;
 
@@ -92,7 +94,7 @@ type PrehashedMap<K, V> = HashMap<K, V, BuildHasherDefault<Prehashed>>;
 /// flood one bucket. The issuer-and-serial index is keyed by the serial alone: preparing issuer
 /// names for 100,000 certificates would cost more than the rest of the indexing, and serials
 /// rarely repeat. Lookups then compare the whole key.
-fn serial_hash(serial_hex: &str) -> u64 {
+pub(crate) fn serial_hash(serial_hex: &str) -> u64 {
     static STATE: OnceLock<RandomState> = OnceLock::new();
     STATE.get_or_init(RandomState::new).hash_one(serial_hex)
 }
@@ -240,7 +242,7 @@ impl CertStore {
         let mut identifiers = || {
             by_issuer_serial.reserve(fresh.len());
             for (index, cert) in (first..).zip(fresh) {
-                insert_id(by_issuer_serial, serial_hash(&cert.serial_hex()), index);
+                insert_id(by_issuer_serial, cert.serial_hash(), index);
                 if let Some(ski) = cert.subject_key_identifier() {
                     insert_id(by_ski, ski.to_vec(), index);
                 }
@@ -504,18 +506,25 @@ fn load(path: &Path) -> Result<Loaded, Error> {
 fn read_file(path: &Path) -> Result<Parsed, Error> {
     use std::io::Read;
     let io = |e| Error::io(path, e);
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(Error::Certificate {
-            context: path.display().to_string(),
-            reason: format!(
-                "{len} bytes; certificate files over {MAX_FILE_BYTES} bytes are not read"
-            ),
-        });
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    // Certificates are small: read the first bytes without asking for the size (one system
+    // call less per file of a large folder); only a file that fills them is measured, and
+    // refused before reading on when it is too large.
+    let mut bytes = Vec::with_capacity(FIRST_READ_BYTES);
+    (&mut file).take(FIRST_READ_BYTES as u64).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() == FIRST_READ_BYTES {
+        let len = file.metadata().map_err(io)?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(Error::Certificate {
+                context: path.display().to_string(),
+                reason: format!(
+                    "{len} bytes; certificate files over {MAX_FILE_BYTES} bytes are not read"
+                ),
+            });
+        }
+        bytes.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(bytes.len()));
+        file.take(MAX_FILE_BYTES - FIRST_READ_BYTES as u64).read_to_end(&mut bytes).map_err(io)?;
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).map_err(io)?;
     parse_bundle(&bytes, &Provenance::File(path.to_path_buf()))
 }
 
@@ -752,49 +761,84 @@ fn parse_pem_block(
     if !is_cert && !PKCS7_LABELS.contains(&block.label) {
         return Vec::new(); // keys, CRLs, parameters: not ours, not an error
     }
-    let what = format!("PEM block #{} ({})", block.number, block.label);
-    let der = match PEM_BASE64.decode(compact_base64(block.body)) {
+    let what = || format!("PEM block #{} ({})", block.number, block.label);
+    let der = match decode_pem_body(block.body) {
         Ok(der) => der,
-        Err(e) => return vec![Err(format!("{what}: bad base64: {e}"))],
+        Err(e) => return vec![Err(format!("{}: bad base64: {e}", what()))],
     };
     if !is_cert {
         return match parse_der(&der, provenance) {
             Ok(results) => {
-                results.into_iter().map(|r| r.map_err(|e| format!("{what}: {e}"))).collect()
+                results.into_iter().map(|r| r.map_err(|e| format!("{}: {e}", what()))).collect()
             }
-            Err(e) => vec![Err(format!("{what}: {e}"))],
+            Err(e) => vec![Err(format!("{}: {e}", what()))],
         };
     }
     let der = if block.label == "TRUSTED CERTIFICATE" {
         // OpenSSL appends trust settings after the certificate: keep the first TLV only.
         match first_tlv(&der) {
             Some(cert) => cert.to_vec(),
-            None => return vec![Err(format!("{what}: not DER"))],
+            None => return vec![Err(format!("{}: not DER", what()))],
         }
     } else {
         der
     };
     vec![Certificate::from_der_vec(der, provenance.clone())
-        .map_err(|e| format!("{what}: {}", reason_of(&e)))]
+        .map_err(|e| format!("{}: {}", what(), reason_of(&e)))]
 }
 
-/// The base64 text of a PEM body without line breaks or other white space. Copies line by
-/// line: PEM lines rarely hold white space inside.
-fn compact_base64(body: &str) -> Vec<u8> {
+/// Decodes a PEM body, ignoring white space anywhere (RFC 7468 §3). Line breaks and the white
+/// space around lines go first, in one cheap pass; white space inside lines is rare, and the
+/// decoder rejects it, so it is only searched for (and dropped) when decoding fails.
+fn decode_pem_body(body: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    /// RFC 7468 §2: generators wrap base64 lines at exactly 64 characters.
+    const LINE: usize = 64;
     let mut compact = Vec::with_capacity(body.len());
-    for line in body.split('\n') {
-        let line = line.trim_ascii().as_bytes();
-        if line.iter().any(u8::is_ascii_whitespace) {
-            compact.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+    let mut rest = body.as_bytes();
+    while !rest.is_empty() {
+        // Look where the line break usually is before searching for it byte by byte.
+        let end = if rest.get(LINE) == Some(&b'\n') {
+            LINE
         } else {
-            compact.extend_from_slice(line);
-        }
+            rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())
+        };
+        let (line, tail) = rest.split_at(end);
+        compact.extend_from_slice(line.trim_ascii());
+        rest = tail.get(1..).unwrap_or_default();
     }
-    compact
+    match PEM_BASE64.decode(&compact) {
+        Err(_) if compact.iter().any(u8::is_ascii_whitespace) => {
+            compact.retain(|b| !b.is_ascii_whitespace());
+            PEM_BASE64.decode(&compact)
+        }
+        decoded => decoded,
+    }
+}
+
+/// The base64 text of a PEM body without any white space: what [`decode_pem_body`] decodes.
+#[cfg(test)]
+fn compact_base64(body: &str) -> Vec<u8> {
+    body.bytes().filter(|b| !b.is_ascii_whitespace()).collect()
 }
 
 fn first_tlv(der: &[u8]) -> Option<&[u8]> {
     der::SliceReader::new(der).ok()?.tlv_bytes().ok()
+}
+
+/// Where `-----END label-----` starts in `text`, and its length.
+fn find_end_line(text: &str, label: &str) -> Option<(usize, usize)> {
+    const END: &str = "-----END ";
+    const DASHES: &str = "-----";
+    let mut from = 0;
+    while let Some(found) = text.get(from..)?.find(END) {
+        let start = from + found;
+        let after = text.get(start + END.len()..)?;
+        if after.strip_prefix(label).is_some_and(|tail| tail.starts_with(DASHES)) {
+            return Some((start, END.len() + label.len() + DASHES.len()));
+        }
+        from = start + END.len();
+    }
+    None
 }
 
 /// Splits PEM text into blocks; text outside blocks is ignored (RFC 7468 §2 explanatory text).
@@ -816,13 +860,12 @@ fn pem_blocks(text: &str) -> (Vec<PemBlock<'_>>, Vec<String>) {
         };
         let label = &after_begin[..label_len];
         let body_and_rest = &after_begin[label_len + DASHES.len()..];
-        let end_line = format!("-----END {label}-----");
-        let Some(body_len) = body_and_rest.find(&end_line) else {
+        let Some((body_len, end_len)) = find_end_line(body_and_rest, label) else {
             problems.push(format!("PEM block #{number} ({label}): no END line"));
             break;
         };
         blocks.push(PemBlock { number, label, body: &body_and_rest[..body_len] });
-        rest = &body_and_rest[body_len + end_line.len()..];
+        rest = &body_and_rest[body_len + end_len..];
     }
     (blocks, problems)
 }
@@ -852,6 +895,55 @@ mod tests {
     #[test]
     fn base64_bodies_lose_all_white_space() {
         assert_eq!(compact_base64("\r\nAB CD\r\n\tEF==  \n"), b"ABCDEF==");
+    }
+
+    /// The decoder reads every text exactly as decoding the text without white space does.
+    fn decodes_like_compacted(body: &str) {
+        let expected = PEM_BASE64.decode(compact_base64(body)).ok();
+        assert_eq!(decode_pem_body(body).ok(), expected, "{body:?}");
+    }
+
+    #[rstest::rstest]
+    #[case::whole_quads("QUJD\nREVG\nR0g=\n")]
+    #[case::lines_of_64("QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD\nQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD\nQUJD\n")]
+    #[case::crlf_after_64("QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD\r\nQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD\r\nQUJD\r\n")]
+    #[case::space_at_64("QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD UJD\nQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD\nQUJD\n")]
+    #[case::crlf_and_blank_lines("\r\nQUJD\r\n\r\nREVGR0g=\r\n")]
+    #[case::padding_before_more_text("QQ==\nQUJD\n")]
+    #[case::padding_then_blank_line("QUJDRA==\n\n")]
+    #[case::short_middle_line("QUI\nDREVG\n")]
+    #[case::space_inside_a_line("QU JD\nREVG\n")]
+    #[case::space_inside_a_quad_sized_line("QU J\nREVG\n")]
+    #[case::missing_padding("QUJDRA\n")]
+    #[case::not_base64("!!!!\n")]
+    #[case::empty("\n")]
+    fn pem_bodies_decode_as_without_white_space(#[case] body: &str) {
+        decodes_like_compacted(body);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_line_split_decodes_as_without_white_space(
+            der in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            widths in proptest::collection::vec(1usize..80, 1..8),
+            junk in "[ \t\r=A!]{0,3}",
+        ) {
+            let text = base64::engine::general_purpose::STANDARD.encode(&der);
+            let mut body = String::from("\n");
+            let mut rest = text.as_str();
+            for width in widths.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (line, tail) = rest.split_at((*width).min(rest.len()));
+                body.push_str(line);
+                body.push('\n');
+                rest = tail;
+            }
+            decodes_like_compacted(&body);
+            body.insert_str(body.len() / 2, &junk);
+            decodes_like_compacted(&body);
+        }
     }
 
     #[test]
