@@ -298,14 +298,23 @@ impl Certificate {
         self.der.get(self.tbs.clone()).unwrap_or_default()
     }
 
-    /// The parsed structure, decoded on first use and kept.
-    pub fn x509(&self) -> &x509_cert::Certificate {
-        self.x509.get_or_init(|| {
-            // `from_der_vec` decoded these very bytes successfully, they never change, and
-            // decoding is a pure function of them: this cannot fail.
-            let x509 = x509_cert::Certificate::from_der(&self.der)
-                .expect("DER decoded successfully when the certificate was made");
-            Box::new(x509)
+    /// The parsed structure, decoded again on first use and kept (a store of 100,000
+    /// certificates holds half the memory when the decoded form is not kept for all of them).
+    /// These bytes decoded when the certificate was made, so this does not fail in practice;
+    /// it is still a `Result` rather than a panic on input.
+    pub fn x509(&self) -> Result<&x509_cert::Certificate, Error> {
+        if let Some(x509) = self.x509.get() {
+            return Ok(x509);
+        }
+        let decoded =
+            x509_cert::Certificate::from_der(&self.der).map_err(|e| Error::Certificate {
+                context: self.provenance.label(),
+                reason: format!("the certificate no longer decodes: {e}"),
+            })?;
+        let _ = self.x509.set(Box::new(decoded)); // another thread may have set the same value
+        self.x509.get().map(|b| &**b).ok_or_else(|| Error::Certificate {
+            context: self.provenance.label(),
+            reason: "the decoded certificate was not kept".into(),
         })
     }
 
@@ -335,27 +344,32 @@ impl Certificate {
         self.addresses.iter().find(|n| &n.address == address).map(|n| n.source)
     }
 
-    /// Issuer and serial, compared as RFC 5652 `IssuerAndSerialNumber` is matched.
-    pub fn issuer_serial(&self) -> &IssuerSerial {
-        self.issuer_serial.get_or_init(|| {
-            let tbs = &self.x509().tbs_certificate;
-            IssuerSerial::new(&tbs.issuer, &tbs.serial_number)
-        })
+    /// Issuer and serial, compared as RFC 5652 `IssuerAndSerialNumber` is matched (`None` only
+    /// if the certificate no longer decodes, see [`Certificate::x509`]).
+    pub fn issuer_serial(&self) -> Option<&IssuerSerial> {
+        if let Some(key) = self.issuer_serial.get() {
+            return Some(key);
+        }
+        let tbs = &self.x509().ok()?.tbs_certificate;
+        Some(self.issuer_serial.get_or_init(|| IssuerSerial::new(&tbs.issuer, &tbs.serial_number)))
     }
 
     /// The issuer as an RFC 4514 string.
     pub fn issuer_display(&self) -> String {
-        name_display(&self.x509().tbs_certificate.issuer)
+        self.x509().map_or_else(|e| e.to_string(), |x| name_display(&x.tbs_certificate.issuer))
     }
 
     /// The subject as an RFC 4514 string.
     pub fn subject_display(&self) -> String {
-        name_display(&self.x509().tbs_certificate.subject)
+        self.x509().map_or_else(|e| e.to_string(), |x| name_display(&x.tbs_certificate.subject))
     }
 
     /// The serial number as lower-case hex without leading zeros.
     pub fn serial_hex(&self) -> String {
-        serial_hex(self.x509().tbs_certificate.serial_number.as_bytes())
+        self.x509().map_or_else(
+            |e| e.to_string(),
+            |x| serial_hex(x.tbs_certificate.serial_number.as_bytes()),
+        )
     }
 
     /// The subjectKeyIdentifier extension's value (RFC 5280 §4.2.1.2), if present.
@@ -639,7 +653,7 @@ mod tests {
         let cert = Certificate::from_der(&der, Provenance::Inline("bob.der".into())).unwrap();
         assert!(cert.x509.get().is_none(), "a large store keeps only the DER");
         assert_eq!(cert.serial_hash(), serial_hash(&cert.serial_hex()));
-        assert_eq!(cert.x509().to_der().unwrap(), der);
+        assert_eq!(cert.x509().unwrap().to_der().unwrap(), der);
         assert!(cert.x509.get().is_some());
     }
 

@@ -217,8 +217,8 @@ impl CertStore {
         }
         let Ok(index) = u32::try_from(self.certs.len()) else { return false };
         self.by_sha256.insert(*cert.sha256(), index);
-        if cert.is_ca() {
-            self.issuers.entry(subject_key(&cert)).or_default().push(IssuerRef::Store(index));
+        if let (true, Some(subject)) = (cert.is_ca(), subject_key(&cert)) {
+            self.issuers.entry(subject).or_default().push(IssuerRef::Store(index));
             self.invalidate_chains();
         }
         self.certs.push(cert);
@@ -268,7 +268,9 @@ impl CertStore {
         if !self.anchor_sha256.insert(*cert.sha256()) {
             return false;
         }
-        self.issuers.entry(subject_key(&cert)).or_default().push(IssuerRef::Anchor(index));
+        if let Some(subject) = subject_key(&cert) {
+            self.issuers.entry(subject).or_default().push(IssuerRef::Anchor(index));
+        }
         self.anchors.push(cert);
         self.invalidate_chains();
         true
@@ -323,7 +325,7 @@ impl CertStore {
         's: 'k,
     {
         self.resolve(self.by_issuer_serial.get(&serial_hash(&key.serial_hex())))
-            .filter(move |c| c.issuer_serial() == key)
+            .filter(move |c| c.issuer_serial() == Some(key))
     }
 
     /// Certificates with this subjectKeyIdentifier.
@@ -401,7 +403,9 @@ impl CertStore {
     /// Paths from `cert` to an anchor through the store's CA certificates and the anchors.
     fn build_chains(&self, cert: &Certificate) -> ChainOutcome {
         let issuers_of = |child: &Certificate| -> Vec<Issuer<'_>> {
-            let Some(refs) = self.issuers.get(&issuer_key(child)) else { return Vec::new() };
+            let Some(refs) = issuer_key(child).and_then(|k| self.issuers.get(&k)) else {
+                return Vec::new();
+            };
             refs.iter()
                 .filter_map(|r| match *r {
                     IssuerRef::Store(i) => {

@@ -112,7 +112,7 @@ fn binding_for(
 fn is_signer(si: &SignerInfo, cert: &Certificate) -> bool {
     match &si.sid {
         SignerIdentifier::IssuerAndSerialNumber(isn) => {
-            &IssuerSerial::new(&isn.issuer, &isn.serial_number) == cert.issuer_serial()
+            Some(&IssuerSerial::new(&isn.issuer, &isn.serial_number)) == cert.issuer_serial()
         }
         SignerIdentifier::SubjectKeyIdentifier(ski) => {
             cert.subject_key_identifier() == Some(ski.0.as_bytes())
@@ -135,7 +135,7 @@ fn verify_signer(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Result<
 }
 
 fn verify_signer_over(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Result<(), String> {
-    let spki = &cert.x509().tbs_certificate.subject_public_key_info;
+    let spki = &cert.x509().map_err(|e| e.to_string())?.tbs_certificate.subject_public_key_info;
     let digest_oid = si.digest_alg.oid;
     let signature = si.signature.as_bytes();
     match &si.signed_attrs {

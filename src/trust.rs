@@ -155,16 +155,12 @@ impl<'a> Search<'a, '_> {
                 }
             }
             key_id_matched = true;
-            let key = issuer
-                .x509()
-                .tbs_certificate
-                .subject_public_key_info
-                .subject_public_key
-                .raw_bytes();
-            if path.iter().any(|c| {
-                c.x509().tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes()
-                    == key
-            }) {
+            let (Ok(issuer_x509), Ok(child_x509)) = (issuer.x509(), child.x509()) else {
+                self.outcome.fail("a certificate on the path no longer decodes".to_owned());
+                continue;
+            };
+            let key = public_key_bits(issuer);
+            if path.iter().any(|c| public_key_bits(c) == key) {
                 continue; // a loop: this key already signed something below
             }
             tried = true;
@@ -178,11 +174,11 @@ impl<'a> Search<'a, '_> {
             }
             self.budget -= 1;
             let verified = verify_signature(
-                &issuer.x509().tbs_certificate.subject_public_key_info,
-                &child.x509().signature_algorithm,
+                &issuer_x509.tbs_certificate.subject_public_key_info,
+                &child_x509.signature_algorithm,
                 None,
                 child.tbs_der(),
-                child.x509().signature.raw_bytes(),
+                child_x509.signature.raw_bytes(),
             );
             if let Err(e) = verified {
                 self.outcome.fail(format!(
@@ -262,14 +258,21 @@ fn element(cert: &Certificate) -> Element {
     }
 }
 
-/// The subject of `cert` prepared for issuer lookup.
-pub(crate) fn subject_key(cert: &Certificate) -> NameKey {
-    NameKey::new(&cert.x509().tbs_certificate.subject)
+/// The subject of `cert` prepared for issuer lookup (`None`: it does not decode).
+pub(crate) fn subject_key(cert: &Certificate) -> Option<NameKey> {
+    cert.x509().ok().map(|x| NameKey::new(&x.tbs_certificate.subject))
 }
 
-/// The issuer of `cert` prepared for issuer lookup.
-pub(crate) fn issuer_key(cert: &Certificate) -> NameKey {
-    NameKey::new(&cert.x509().tbs_certificate.issuer)
+/// The issuer of `cert` prepared for issuer lookup (`None`: it does not decode).
+pub(crate) fn issuer_key(cert: &Certificate) -> Option<NameKey> {
+    cert.x509().ok().map(|x| NameKey::new(&x.tbs_certificate.issuer))
+}
+
+/// The raw subject public key bits (to recognise the same key twice on a path).
+fn public_key_bits(cert: &Certificate) -> Option<&[u8]> {
+    cert.x509()
+        .ok()
+        .map(|x| x.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes())
 }
 
 /// Path building from a leaf through intermediates to an anchor (see the module docs): every
@@ -305,16 +308,16 @@ pub fn verify_chain(
         .map(|c| (c, true))
         .chain(intermediates.iter().map(|c| (c, false)))
         .filter_map(|(c, anchor)| parse(c).ok().map(|cert| (cert, anchor)))
-        .map(|(cert, anchor)| {
-            let key = subject_key(&cert);
-            (cert, anchor, key)
+        .filter_map(|(cert, anchor)| {
+            let key = subject_key(&cert)?;
+            Some((cert, anchor, key))
         })
         .collect();
     let leaf_is_anchor = pool.iter().any(|(c, anchor, _)| *anchor && c.sha256() == leaf.sha256());
     let issuers_of = |child: &Certificate| {
         let wanted = issuer_key(child);
         pool.iter()
-            .filter(|(_, _, key)| *key == wanted)
+            .filter(|(_, _, key)| Some(key) == wanted.as_ref())
             .map(|(cert, anchor, _)| Issuer { cert, anchor: *anchor })
             .collect()
     };

@@ -162,10 +162,15 @@ fn attach_certificate(key: DecryptionKey, store: &smime_lint::CertStore) -> Decr
     let public = key.public_key_der();
     let owner = store.iter().find(|c| {
         use der::Encode;
-        c.x509().tbs_certificate.subject_public_key_info.to_der().is_ok_and(|d| d == public)
+        c.x509().is_ok_and(|x| {
+            x.tbs_certificate.subject_public_key_info.to_der().is_ok_and(|d| d == public)
+        })
     });
     match owner {
-        Some(cert) => key.with_certificate(cert.x509().clone()),
+        Some(cert) => match cert.x509() {
+            Ok(x509) => key.with_certificate(x509.clone()),
+            Err(_) => key,
+        },
         None => key,
     }
 }
