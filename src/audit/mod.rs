@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod finding;
 pub mod report;
 mod rules;
+pub mod skim;
 pub mod summary;
 
 pub use finding::{Finding, FindingSeverity, Rule};
@@ -61,11 +62,27 @@ fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Rep
         Err(crate::Error::Message { reason, .. }) => return unreadable(&reason),
         Err(e) => return unreadable(&e.to_string()),
     };
-    let Some(msg) = OutgoingMessage::parser().parse(raw) else {
-        return unreadable("not a mail message: no header section");
+    // Large base64 bodies are skimmed unless the envelopes are to be decrypted (which needs
+    // their every byte); any doubt about the skimmed parse falls back to the full one.
+    let skimmed = if options.keys.is_empty() { skim::skim(raw) } else { None };
+    let parser = OutgoingMessage::parser();
+    let skimmed_parse = skimmed.as_ref().and_then(|s| {
+        let msg = parser.parse(&s.bytes)?;
+        let holes = s.holes_by_part(&msg)?;
+        let layers = analysis::analyse_skimmed(&msg, store, &holes)?;
+        Some((msg, layers))
+    });
+    let (msg, mut layers) = match skimmed_parse {
+        Some(parsed) => parsed,
+        None => {
+            let Some(msg) = parser.parse(raw) else {
+                return unreadable("not a mail message: no header section");
+            };
+            let layers = analysis::analyse(&msg, store, &options.keys);
+            (msg, layers)
+        }
     };
     let header = OutgoingMessage::from_message(&msg);
-    let mut layers = analysis::analyse(&msg, store, &options.keys);
     let recipient_list = header.recipients();
     let participants: Vec<&crate::address::Address> =
         recipient_list.iter().map(|r| &r.address).chain(header.author()).collect();
