@@ -130,7 +130,7 @@ struct Walk<'a, 's> {
     /// Top-level envelope emptiness by part id, for the SmartReply rule.
     top_empty: HashMap<u32, bool>,
     /// Top-level parts whose decoded bodies lack bytes (a skimmed parse, see [`super::skim`]).
-    holes: &'a HashMap<u32, BodyHole>,
+    holes: &'a HashMap<u32, BodyHole<'a>>,
     /// A body with a hole needed its missing bytes: the result is void.
     needs_full: bool,
 }
@@ -163,7 +163,7 @@ pub fn analyse<'s>(
 pub(crate) fn analyse_skimmed<'s>(
     msg: &mail_parser::Message<'_>,
     store: &'s CertStore,
-    holes: &HashMap<u32, BodyHole>,
+    holes: &HashMap<u32, BodyHole<'_>>,
 ) -> Option<Layers<'s>> {
     let mut out = Layers::default();
     let layers = smime::locate(msg);
@@ -226,14 +226,23 @@ impl<'s> Walk<'_, 's> {
                 SmimeKind::CertsOnly => continue,
                 _ => {}
             }
+            let filled: Vec<u8>;
             let inspected = match self.holes.get(&layer.part_id).filter(|_| top) {
                 None => cms::inspect(layer.bytes),
-                Some(hole) => match inspect_with_hole(layer.bytes, *hole) {
+                Some(hole) => match inspect_with_hole(layer.bytes, hole) {
                     Some(result) => result,
-                    None => {
-                        self.needs_full = true;
-                        return;
-                    }
+                    // The answer needs the missing bytes (BER segments, many recipients, a
+                    // signature's content): decode them.
+                    None => match hole.fill(layer.bytes) {
+                        Some(full) => {
+                            filled = full;
+                            cms::inspect(&filled)
+                        }
+                        None => {
+                            self.needs_full = true;
+                            return;
+                        }
+                    },
                 },
             };
             match inspected {
@@ -296,7 +305,10 @@ impl<'s> Walk<'_, 's> {
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
 /// length with zeros in the hole (never read when the answer is given, see
 /// [`cms::inspect_with_hole`]).
-fn inspect_with_hole(kept: &[u8], hole: BodyHole) -> Option<Result<CmsSummary, cms::CmsError>> {
+fn inspect_with_hole(
+    kept: &[u8],
+    hole: &BodyHole<'_>,
+) -> Option<Result<CmsSummary, cms::CmsError>> {
     let head = kept.get(..hole.at)?;
     let tail = kept.get(hole.at..)?;
     let mut full = Vec::new();

@@ -24,18 +24,19 @@ use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, Pa
 use std::collections::HashMap;
 
 /// Bodies shorter than this (in base64 text) are left whole.
-pub const MIN_BODY: usize = 64 * 1024;
-/// Base64 text kept at the start of a skimmed body: 48 KiB of text, 36 KiB decoded, room for
-/// the RecipientInfos of a few hundred recipients.
-const KEEP_HEAD: usize = 48 * 1024;
+pub const MIN_BODY: usize = 16 * 1024;
+/// Base64 text kept at the start of a skimmed body: 8 KiB of text, 6 KiB decoded, room for the
+/// RecipientInfos of a dozen recipients or more (with more, the hole is filled, see
+/// [`BodyHole::fill`]).
+const KEEP_HEAD: usize = 8 * 1024;
 /// Base64 text kept at the end: what follows an AuthEnvelopedData's ciphertext (attributes,
 /// MAC) and the closing of indefinite lengths.
-const KEEP_TAIL: usize = 4 * 1024;
+const KEEP_TAIL: usize = 1024;
 /// Most MIME parts the walk visits; beyond that it stops proposing holes.
 const MAX_PARTS: usize = 1_000;
 
 /// A run of base64 text cut out of a body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hole {
     /// Where the part's body starts in the skimmed copy (mail-parser's `offset_body`).
     pub body_at: usize,
@@ -45,15 +46,40 @@ pub struct Hole {
     pub head_decoded: usize,
     /// Bytes the removed run decodes to.
     pub decoded_len: usize,
+    /// Where the removed run was in the original.
+    pub removed: std::ops::Range<usize>,
 }
 
-/// Where a skimmed part's decoded body lacks bytes.
+/// Where a skimmed part's decoded body lacks bytes, and the base64 text they come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BodyHole {
+pub struct BodyHole<'r> {
     /// Position of the missing bytes in the decoded body.
     pub at: usize,
     /// How many are missing.
     pub len: usize,
+    /// The removed base64 text: letters and white space, a multiple of four letters.
+    pub text: &'r [u8],
+}
+
+impl BodyHole<'_> {
+    /// The whole decoded body, given the skimmed one (`kept`). The removed text is pure base64
+    /// in whole groups, which every decoder decodes alike, so this is the body mail-parser
+    /// decodes from the original. `None` if `kept` is not the body this hole was cut from.
+    pub fn fill(&self, kept: &[u8]) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let head = kept.get(..self.at)?;
+        let tail = kept.get(self.at..)?;
+        let letters: Vec<u8> = self.text.iter().copied().filter(|&b| !is_space(b)).collect();
+        let mut full = Vec::new();
+        full.try_reserve_exact(kept.len().checked_add(self.len)?).ok()?;
+        full.extend_from_slice(head);
+        base64::engine::general_purpose::STANDARD.decode_vec(&letters, &mut full).ok()?;
+        if full.len() != self.at + self.len {
+            return None;
+        }
+        full.extend_from_slice(tail);
+        Some(full)
+    }
 }
 
 /// A copy of a message with holes cut in its large base64 bodies.
@@ -83,6 +109,7 @@ pub fn skim(raw: &[u8]) -> Option<Skimmed> {
             cut_at: bytes.len(),
             head_decoded: cut.head_letters / 4 * 3,
             decoded_len: cut.letters / 4 * 3,
+            removed: cut.start..cut.end,
         });
         from = cut.end;
     }
@@ -92,8 +119,12 @@ pub fn skim(raw: &[u8]) -> Option<Skimmed> {
 
 impl Skimmed {
     /// Checks the holes against mail-parser's parse of the copy and returns, by part id, where
-    /// each skimmed body lacks bytes; `None` if any hole is not where the walk expected.
-    pub fn holes_by_part(&self, msg: &Message<'_>) -> Option<HashMap<u32, BodyHole>> {
+    /// each skimmed body lacks bytes (`raw`: the original); `None` if any hole is not where the walk expected.
+    pub fn holes_by_part<'r>(
+        &self,
+        raw: &'r [u8],
+        msg: &Message<'_>,
+    ) -> Option<HashMap<u32, BodyHole<'r>>> {
         let mut out = HashMap::with_capacity(self.holes.len());
         for hole in &self.holes {
             let (id, part) = msg
@@ -114,7 +145,8 @@ impl Skimmed {
                 return None;
             }
             let id = u32::try_from(id).ok()?;
-            let body_hole = BodyHole { at: hole.head_decoded, len: hole.decoded_len };
+            let text = raw.get(hole.removed.clone())?;
+            let body_hole = BodyHole { at: hole.head_decoded, len: hole.decoded_len, text };
             if out.insert(id, body_hole).is_some() {
                 return None;
             }
