@@ -302,21 +302,42 @@ impl<'s> Walk<'_, 's> {
     }
 }
 
+/// A scratch buffer per thread for [`inspect_with_hole`], kept between messages so that the
+/// hole (up to the size of the largest message seen) is neither zeroed nor faulted in again.
+const SCRATCH_KEEP: usize = 64 * 1024 * 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
-/// length with zeros in the hole (never read when the answer is given, see
-/// [`cms::inspect_with_hole`]).
+/// length with whatever bytes in the hole (they are never read when an answer is given, see
+/// [`cms::inspect_with_hole`], so a reused buffer does).
 fn inspect_with_hole(
     kept: &[u8],
     hole: &BodyHole<'_>,
 ) -> Option<Result<CmsSummary, cms::CmsError>> {
     let head = kept.get(..hole.at)?;
     let tail = kept.get(hole.at..)?;
-    let mut full = Vec::new();
-    full.try_reserve_exact(kept.len().checked_add(hole.len)?).ok()?;
-    full.extend_from_slice(head);
-    full.resize(hole.at + hole.len, 0);
-    full.extend_from_slice(tail);
-    cms::inspect_with_hole(&full, hole.at..hole.at + hole.len)
+    let len = kept.len().checked_add(hole.len)?;
+    let tail_at = hole.at + hole.len;
+    let with = |full: &mut Vec<u8>| {
+        if full.len() < len {
+            full.try_reserve_exact(len - full.len()).ok()?;
+            full.resize(len, 0);
+        }
+        full.get_mut(..hole.at)?.copy_from_slice(head);
+        full.get_mut(tail_at..len)?.copy_from_slice(tail);
+        let result = cms::inspect_with_hole(full.get(..len)?, hole.at..tail_at);
+        if full.len() > SCRATCH_KEEP {
+            *full = Vec::new();
+        }
+        result
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut full) => with(&mut full),
+        Err(_) => with(&mut Vec::new()),
+    })
 }
 
 /// Decrypts every message-carrying envelope with the owner's keys.

@@ -132,8 +132,11 @@ impl Skimmed {
                 .iter()
                 .enumerate()
                 .find(|(_, p)| usize::try_from(p.offset_body).ok() == Some(hole.body_at))?;
+            // A text body (text/csv, ...) is decoded to a string that nobody reads; only binary
+            // bodies, which S/MIME layers are, must decode to the expected head.
             let decoded = match &part.body {
                 PartType::Binary(b) | PartType::InlineBinary(b) => b.len(),
+                PartType::Text(_) => hole.head_decoded,
                 _ => return None,
             };
             let sound = part.encoding == Encoding::Base64
@@ -155,13 +158,20 @@ impl Skimmed {
     }
 }
 
-/// Whether a part's body may be skimmed: base64, with a Content-Type that mail-parser neither
-/// reads as text nor parses as a message or multipart.
+/// Whether a part's body may be skimmed: base64, with a Content-Type that mail-parser does not
+/// parse as a message or multipart and that is not a body the audit reads (`text/plain`,
+/// `text/html`, or no Content-Type at all, which means `text/plain`).
 fn skimmable(part: &MessagePart<'_>) -> bool {
     let base64 = part.content_transfer_encoding().is_some_and(|e| e.eq_ignore_ascii_case("base64"));
     let Some(ct) = part.content_type() else { return false };
     let ctype = ct.ctype();
-    base64 && !["text", "multipart", "message"].iter().any(|t| ctype.eq_ignore_ascii_case(t))
+    let subtype = ct.subtype().unwrap_or_default();
+    let readable_text = ctype.eq_ignore_ascii_case("text")
+        && (subtype.eq_ignore_ascii_case("plain") || subtype.eq_ignore_ascii_case("html"));
+    base64
+        && !readable_text
+        && !ctype.eq_ignore_ascii_case("multipart")
+        && !ctype.eq_ignore_ascii_case("message")
 }
 
 /// A run to cut out of `raw`.
@@ -310,13 +320,8 @@ fn clean_run(bytes: &[u8]) -> (usize, usize) {
     let mut done = 0;
     let mut letters = 0;
     for block in bytes.chunks_exact(BLOCK) {
-        let mut bad = 0u8;
-        let mut spaces = 0u8;
-        for &b in block {
-            let (space, ok) = classify(b);
-            bad |= u8::from(!ok);
-            spaces += u8::from(space);
-        }
+        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else { break };
+        let (bad, spaces) = classify_block(block);
         if bad != 0 {
             break;
         }
@@ -332,6 +337,19 @@ fn clean_run(bytes: &[u8]) -> (usize, usize) {
         done += 1;
     }
     (done, letters)
+}
+
+/// (non-zero if any byte is not a letter or white space, white space count). A fixed-size
+/// array, so that the loop is vectorised.
+fn classify_block(block: &[u8; 64]) -> (u8, u8) {
+    let mut bad = 0u8;
+    let mut spaces = 0u8;
+    for &b in block {
+        let (space, ok) = classify(b);
+        bad |= u8::from(!ok);
+        spaces += u8::from(space);
+    }
+    (bad, spaces)
 }
 
 /// (white space, base64 letter or white space)
