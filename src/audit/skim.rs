@@ -69,7 +69,11 @@ impl BodyHole<'_> {
         use base64::Engine as _;
         let head = kept.get(..self.at)?;
         let tail = kept.get(self.at..)?;
-        let letters: Vec<u8> = self.text.iter().copied().filter(|&b| !is_space(b)).collect();
+        let mut letters = Vec::new();
+        letters.try_reserve_exact(self.text.len()).ok()?;
+        for line in self.text.split(|&b| is_space(b)) {
+            letters.extend_from_slice(line);
+        }
         let mut full = Vec::new();
         full.try_reserve_exact(kept.len().checked_add(self.len)?).ok()?;
         full.extend_from_slice(head);
