@@ -97,6 +97,9 @@ pub struct Skimmed {
 
 /// Cuts the large base64 bodies of `raw`; `None` when there is nothing worth cutting.
 pub fn skim(raw: &[u8]) -> Option<Skimmed> {
+    if raw.len() < MIN_BODY {
+        return None;
+    }
     let cuts = propose(raw);
     if cuts.is_empty() {
         return None;
