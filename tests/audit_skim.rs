@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use smime_lint::audit::{audit_message, audit_message_unskimmed, skim, AuditOptions, Report};
 use smime_lint::build::{self, mime, BuildCipher};
+use smime_lint::message::OutgoingMessage;
 use smime_lint::{CertStore, Time};
 use std::sync::OnceLock;
 
@@ -60,7 +61,9 @@ fn plain_with_attachment(size: usize) -> Vec<u8> {
 
 /// Both paths agree, and the fast path really cut something (else the test proves nothing).
 fn assert_same(raw: &[u8]) -> Report {
-    assert!(skim::skim(raw).is_some(), "the message is large enough to be skimmed");
+    let skimmed = skim::skim(raw).expect("the message is large enough to be skimmed");
+    let parsed = OutgoingMessage::parser().parse(&skimmed.bytes).expect("the copy parses");
+    assert!(skimmed.holes_by_part(raw, &parsed).is_some(), "the holes are where the walk said");
     let fast = audit_message(raw, store(), &options());
     let full = audit_message_unskimmed(raw, store(), &options());
     assert_eq!(fast, full);
