@@ -294,7 +294,7 @@ fn skip_crlf(raw: &[u8], mut pos: usize) -> usize {
 /// The run to cut from a base64 body starting at `body`, if it is long enough.
 fn cut_in(raw: &[u8], body: usize) -> Option<Cut> {
     let text = raw.get(body..)?;
-    let (run, letters) = clean_run(text);
+    let (run, letters) = clean_run_parallel(text);
     if run < MIN_BODY {
         return None;
     }
@@ -346,6 +346,35 @@ fn clean_run(bytes: &[u8]) -> (usize, usize) {
     (done, letters)
 }
 
+/// Above this size, [`clean_run_parallel`] scans slices of this size on all cores.
+const PARALLEL_SLICE: usize = 2 * 1024 * 1024;
+
+/// [`clean_run`] of a large input, its slices scanned in parallel (one huge message should not
+/// take longer than reading it; the scan is the only pass over a skimmed body). The answer is the
+/// same: slices are joined up to the first one whose run stops short.
+fn clean_run_parallel(bytes: &[u8]) -> (usize, usize) {
+    use rayon::prelude::*;
+    if bytes.len() < 2 * PARALLEL_SLICE {
+        return clean_run(bytes);
+    }
+    let slices: Vec<(usize, usize, usize)> = bytes
+        .par_chunks(PARALLEL_SLICE)
+        .map(|slice| {
+            let (run, letters) = clean_run(slice);
+            (slice.len(), run, letters)
+        })
+        .collect();
+    let (mut done, mut letters) = (0, 0);
+    for (len, run, slice_letters) in slices {
+        done += run;
+        letters += slice_letters;
+        if run < len {
+            break;
+        }
+    }
+    (done, letters)
+}
+
 /// (non-zero if any byte is not a letter or white space, white space count). A fixed-size
 /// array, so that the loop is vectorised.
 fn classify_block(block: &[u8; 64]) -> (u8, u8) {
@@ -383,6 +412,19 @@ mod tests {
         dashed[700] = b'-';
         assert_eq!(clean_run(&dashed), (700, 560));
         assert_eq!(clean_run(b""), (0, 0));
+    }
+
+    #[test]
+    fn parallel_scan_agrees_with_the_plain_one() {
+        let long: Vec<u8> =
+            b"QUJDREVG\r\n".iter().copied().cycle().take(5 * PARALLEL_SLICE).collect();
+        assert_eq!(clean_run_parallel(&long), clean_run(&long));
+        for stop in [0, 17, PARALLEL_SLICE - 1, PARALLEL_SLICE, 3 * PARALLEL_SLICE + 5] {
+            let mut cut = long.clone();
+            cut[stop] = b'=';
+            assert_eq!(clean_run_parallel(&cut), clean_run(&cut), "stop at {stop}");
+            assert_eq!(clean_run_parallel(&cut).0, stop);
+        }
     }
 
     #[test]
