@@ -184,7 +184,7 @@ pub fn to_der(input: &[u8]) -> Result<Der<'_>, BerError> {
 
 /// Normalises `input` to DER framing within `limits`; see the [module docs](self) for the rules.
 pub fn to_der_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Der<'a>, BerError> {
-    normalise(input, limits, false).map(|(der, _)| der)
+    normalise(input, limits, false, None).map(|(der, _, _)| der)
 }
 
 /// Like [`to_der_with`], but when the input has to be rewritten, the contents of every
@@ -198,7 +198,21 @@ pub(crate) fn to_der_eliding_encrypted_content<'a>(
     input: &'a [u8],
     limits: &Limits,
 ) -> Result<(Der<'a>, Vec<Elided>), BerError> {
-    normalise(input, limits, true)
+    normalise(input, limits, true, None).map(|(der, elided, _)| (der, elided))
+}
+
+/// [`to_der_eliding_encrypted_content`] over an input whose bytes in `hole` are unknown (the
+/// audit's skimmed base64 bodies). `Ok(None)` unless the hole lies wholly inside the content of
+/// an elided `encryptedContent [0]` (or of one of its segments): content that is measured, never
+/// read, so only then is the result that of the real bytes. An error may come from the unknown
+/// bytes: the caller must not report it but look at the real bytes.
+pub(crate) fn to_der_eliding_with_hole<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+    hole: std::ops::Range<usize>,
+) -> Result<Option<(Der<'a>, Vec<Elided>)>, BerError> {
+    let (der, elided, covered) = normalise(input, limits, true, Some(&hole))?;
+    Ok(covered.then_some((der, elided)))
 }
 
 /// An `encryptedContent [0]` written empty by [`to_der_eliding_encrypted_content`].
@@ -214,18 +228,19 @@ fn normalise<'a>(
     input: &'a [u8],
     limits: &Limits,
     elide: bool,
-) -> Result<(Der<'a>, Vec<Elided>), BerError> {
+    hole: Option<&std::ops::Range<usize>>,
+) -> Result<(Der<'a>, Vec<Elided>, bool), BerError> {
     // Pass 1 validates and measures: the DER content length of every constructed element, in
     // document order.
     let mut measure = Measure::default();
-    let flags = walk(input, limits, elide, &mut measure)?;
+    let flags = walk(input, limits, elide, hole, &mut measure)?;
     if !flags.rewrite_needed() {
         let der = Der {
             bytes: Cow::Borrowed(input),
             had_indefinite_length: false,
             had_constructed_string: false,
         };
-        return Ok((der, Vec::new()));
+        return Ok((der, Vec::new(), flags.hole_covered));
     }
     // Pass 2 writes, taking each constructed element's length from pass 1.
     let mut emit = Emit {
@@ -235,13 +250,13 @@ fn normalise<'a>(
         elided: Vec::new(),
         bits_patches: Vec::new(),
     };
-    walk(input, limits, elide, &mut emit)?;
+    walk(input, limits, elide, hole, &mut emit)?;
     let der = Der {
         bytes: Cow::Owned(emit.out),
         had_indefinite_length: flags.indefinite,
         had_constructed_string: flags.merged_string,
     };
-    Ok((der, emit.elided))
+    Ok((der, emit.elided, flags.hole_covered))
 }
 
 /// What a walk found that DER does not allow.
@@ -250,6 +265,8 @@ struct Flags {
     indefinite: bool,
     merged_string: bool,
     long_length: bool,
+    /// The caller's hole lies inside content that is measured, never read.
+    hole_covered: bool,
 }
 
 impl Flags {
@@ -350,6 +367,7 @@ fn walk(
     input: &[u8],
     limits: &Limits,
     elide: bool,
+    hole: Option<&std::ops::Range<usize>>,
     sink: &mut impl Sink,
 ) -> Result<Flags, BerError> {
     let mut flags = Flags::default();
@@ -524,6 +542,10 @@ fn walk(
                 && tag.class == CONTEXT
                 && tag.number == 0
                 && parent_merge.is_none();
+            let unread = elided_root || parent_merge == Some(StringKind::Elided);
+            if unread && hole.is_some_and(|h| h.start >= after_len && h.end <= after_len + len) {
+                flags.hole_covered = true;
+            }
             sink.primitive(&tag, content, parent_merge, elided_root);
             pos = after_len + len;
             if stack.is_empty() {

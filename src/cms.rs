@@ -104,12 +104,38 @@ pub enum RecipientKeyId {
     SubjectKeyIdentifier(Vec<u8>),
 }
 
+/// Issuer names displayed recently, per thread: the RFC 4514 form looks every attribute type up
+/// in the `const-oid` database by linear search, and a mailbox names the same few CAs again and
+/// again. Keyed by the DER of the name; cleared when it grows past a bound.
+const ISSUER_CACHE_MAX: usize = 4096;
+
+thread_local! {
+    static ISSUER_DISPLAY: std::cell::RefCell<std::collections::HashMap<Vec<u8>, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn issuer_display(issuer: &x509_cert::name::Name) -> String {
+    let Ok(key) = issuer.to_der() else { return issuer.to_string() };
+    ISSUER_DISPLAY.with(|cell| {
+        let Ok(mut cache) = cell.try_borrow_mut() else { return issuer.to_string() };
+        if let Some(shown) = cache.get(&key) {
+            return shown.clone();
+        }
+        if cache.len() >= ISSUER_CACHE_MAX {
+            cache.clear();
+        }
+        let shown = issuer.to_string();
+        cache.insert(key, shown.clone());
+        shown
+    })
+}
+
 impl RecipientKeyId {
     fn from_issuer_serial(ias: &IssuerAndSerialNumber) -> Self {
         let key = IssuerSerial::new(&ias.issuer, &ias.serial_number);
         RecipientKeyId::IssuerSerial {
             serial_hex: key.serial_hex(),
-            issuer: ias.issuer.to_string(),
+            issuer: issuer_display(&ias.issuer),
             key,
         }
     }
@@ -268,6 +294,31 @@ pub fn inspect(bytes: &[u8]) -> Result<CmsSummary, CmsError> {
     } else {
         (ber::to_der(bytes)?, Vec::new())
     };
+    summarise(der, &elided)
+}
+
+/// [`inspect`] of an envelope whose bytes in `hole` are unknown (zero-filled): the audit skims
+/// the middle of large base64 bodies. `None` when the answer could depend on those bytes: the
+/// object is not an envelope, or the hole is not wholly inside its encrypted content (which is
+/// measured, never read), or the walk failed (perhaps on the unknown bytes). Otherwise the
+/// summary is exactly what [`inspect`] of the real bytes gives.
+pub(crate) fn inspect_with_hole(
+    bytes: &[u8],
+    hole: std::ops::Range<usize>,
+) -> Option<Result<CmsSummary, CmsError>> {
+    let enveloped = matches!(
+        peek_content_type(bytes).as_deref(),
+        Some(ID_ENVELOPED_DATA | ID_CT_AUTH_ENVELOPED_DATA)
+    );
+    if !enveloped {
+        return None;
+    }
+    let (der, elided) =
+        ber::to_der_eliding_with_hole(bytes, &ber::Limits::default(), hole).ok()??;
+    Some(summarise(der, &elided))
+}
+
+fn summarise(der: ber::Der<'_>, elided: &[ber::Elided]) -> Result<CmsSummary, CmsError> {
     let indefinite = der.had_indefinite_length;
     let base: &[u8] = &der.bytes;
     let (content_type, content) = content_info(base)?;

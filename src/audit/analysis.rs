@@ -1,6 +1,7 @@
 //! From a parsed message to the facts the rules judge: where the S/MIME layers are, what each
 //! envelope holds, which certificates its RecipientInfos name, and who can therefore decrypt.
 
+use super::skim::BodyHole;
 use crate::address::Address;
 use crate::cert::Certificate;
 use crate::certs::CertStore;
@@ -128,6 +129,10 @@ struct Walk<'a, 's> {
     out: &'a mut Layers<'s>,
     /// Top-level envelope emptiness by part id, for the SmartReply rule.
     top_empty: HashMap<u32, bool>,
+    /// Top-level parts whose decoded bodies lack bytes (a skimmed parse, see [`super::skim`]).
+    holes: &'a HashMap<u32, BodyHole<'a>>,
+    /// A body with a hole needed its missing bytes: the result is void.
+    needs_full: bool,
 }
 
 /// Finds and inspects every S/MIME layer of `msg`.
@@ -138,15 +143,56 @@ pub fn analyse<'s>(
 ) -> Layers<'s> {
     let mut out = Layers::default();
     let layers = smime::locate(msg);
-    let mut walk =
-        Walk { store, keep_bytes: !keys.is_empty(), out: &mut out, top_empty: HashMap::new() };
+    let no_holes = HashMap::new();
+    let mut walk = Walk {
+        store,
+        keep_bytes: !keys.is_empty(),
+        out: &mut out,
+        top_empty: HashMap::new(),
+        holes: &no_holes,
+        needs_full: false,
+    };
     walk.layers(&layers, "", true, 0);
+    let top_empty = walk.top_empty;
+    finish(msg, &layers, out, top_empty)
+}
 
-    let top_empty = std::mem::take(&mut walk.top_empty);
+/// [`analyse`] of a skimmed parse: `holes` says which top-level parts lack bytes of their
+/// decoded body. `None` when some S/MIME layer needs those bytes (not an envelope, or the hole
+/// is not inside its ciphertext): the caller must analyse the full parse instead.
+pub(crate) fn analyse_skimmed<'s>(
+    msg: &mail_parser::Message<'_>,
+    store: &'s CertStore,
+    holes: &HashMap<u32, BodyHole<'_>>,
+) -> Option<Layers<'s>> {
+    let mut out = Layers::default();
+    let layers = smime::locate(msg);
+    let mut walk = Walk {
+        store,
+        keep_bytes: false,
+        out: &mut out,
+        top_empty: HashMap::new(),
+        holes,
+        needs_full: false,
+    };
+    walk.layers(&layers, "", true, 0);
+    if walk.needs_full {
+        return None;
+    }
+    let top_empty = walk.top_empty;
+    Some(finish(msg, &layers, out, top_empty))
+}
+
+fn finish<'s>(
+    msg: &mail_parser::Message<'_>,
+    layers: &[SmimeLayer<'_>],
+    mut out: Layers<'s>,
+    top_empty: HashMap<u32, bool>,
+) -> Layers<'s> {
     let is_env = |l: &SmimeLayer<'_>| top_empty.get(&l.part_id).copied();
-    out.smartreply = smartreply::smartreply_blank_body(msg, &layers, &is_env);
+    out.smartreply = smartreply::smartreply_blank_body(msg, layers, &is_env);
     out.deliberate =
-        smartreply::encrypted_attachment(msg, &layers, &|l| top_empty.contains_key(&l.part_id));
+        smartreply::encrypted_attachment(msg, layers, &|l| top_empty.contains_key(&l.part_id));
     let mangled = match &out.smartreply {
         Some(SmartReplyFinding {
             shape: SmartReplyShape::EnvelopeAsAttachment { path }, ..
@@ -180,7 +226,26 @@ impl<'s> Walk<'_, 's> {
                 SmimeKind::CertsOnly => continue,
                 _ => {}
             }
-            match cms::inspect(layer.bytes) {
+            let filled: Vec<u8>;
+            let inspected = match self.holes.get(&layer.part_id).filter(|_| top) {
+                None => cms::inspect(layer.bytes),
+                Some(hole) => match inspect_with_hole(layer.bytes, hole) {
+                    Some(result) => result,
+                    // The answer needs the missing bytes (BER segments, many recipients, a
+                    // signature's content): decode them.
+                    None => match hole.fill(layer.bytes) {
+                        Some(full) => {
+                            filled = full;
+                            cms::inspect(&filled)
+                        }
+                        None => {
+                            self.needs_full = true;
+                            return;
+                        }
+                    },
+                },
+            };
+            match inspected {
                 Err(e) => self.out.malformed.push(Malformed { path, why: e.to_string() }),
                 Ok(CmsSummary::Enveloped(summary)) => {
                     if top {
@@ -235,6 +300,44 @@ impl<'s> Walk<'_, 's> {
             }
         }
     }
+}
+
+/// A scratch buffer per thread for [`inspect_with_hole`], kept between messages so that the
+/// hole (up to the size of the largest message seen) is neither zeroed nor faulted in again.
+const SCRATCH_KEEP: usize = 64 * 1024 * 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
+/// length with whatever bytes in the hole (they are never read when an answer is given, see
+/// [`cms::inspect_with_hole`], so a reused buffer does).
+fn inspect_with_hole(
+    kept: &[u8],
+    hole: &BodyHole<'_>,
+) -> Option<Result<CmsSummary, cms::CmsError>> {
+    let head = kept.get(..hole.at)?;
+    let tail = kept.get(hole.at..)?;
+    let len = kept.len().checked_add(hole.len)?;
+    let tail_at = hole.at + hole.len;
+    let with = |full: &mut Vec<u8>| {
+        if full.len() < len {
+            full.try_reserve_exact(len - full.len()).ok()?;
+            full.resize(len, 0);
+        }
+        full.get_mut(..hole.at)?.copy_from_slice(head);
+        full.get_mut(tail_at..len)?.copy_from_slice(tail);
+        let result = cms::inspect_with_hole(full.get(..len)?, hole.at..tail_at);
+        if full.len() > SCRATCH_KEEP {
+            *full = Vec::new();
+        }
+        result
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut full) => with(&mut full),
+        Err(_) => with(&mut Vec::new()),
+    })
 }
 
 /// Decrypts every message-carrying envelope with the owner's keys.

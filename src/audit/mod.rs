@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod finding;
 pub mod report;
 mod rules;
+pub mod skim;
 pub mod summary;
 
 pub use finding::{Finding, FindingSeverity, Rule};
@@ -45,8 +46,19 @@ pub struct AuditOptions {
 /// such as mail-parser's quoted-printable overflow in builds with overflow checks) is caught and
 /// reported as an `unreadable` finding for this message, so the scan goes on.
 pub fn audit_message(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
+    audit_guarded(raw, store, options, true)
+}
+
+/// [`audit_message`] without the fast path for large bodies ([`skim`]): every body is decoded
+/// in full. The reports are the same; this is the reference that tests and benchmarks compare
+/// the fast path with.
+pub fn audit_message_unskimmed(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
+    audit_guarded(raw, store, options, false)
+}
+
+fn audit_guarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: bool) -> Report {
     let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        audit_unguarded(raw, store, options)
+        audit_unguarded(raw, store, options, skim)
     }));
     guarded.unwrap_or_else(|_| {
         unreadable(
@@ -55,17 +67,33 @@ pub fn audit_message(raw: &[u8], store: &CertStore, options: &AuditOptions) -> R
     })
 }
 
-fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions) -> Report {
+fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: bool) -> Report {
     let raw = match crate::message::message_start(raw) {
         Ok(raw) => raw,
         Err(crate::Error::Message { reason, .. }) => return unreadable(&reason),
         Err(e) => return unreadable(&e.to_string()),
     };
-    let Some(msg) = OutgoingMessage::parser().parse(raw) else {
-        return unreadable("not a mail message: no header section");
+    // Large base64 bodies are skimmed unless the envelopes are to be decrypted (which needs
+    // their every byte); any doubt about the skimmed parse falls back to the full one.
+    let skimmed = if skim && options.keys.is_empty() { skim::skim(raw) } else { None };
+    let parser = OutgoingMessage::parser();
+    let skimmed_parse = skimmed.as_ref().and_then(|s| {
+        let msg = parser.parse(&s.bytes)?;
+        let holes = s.holes_by_part(raw, &msg)?;
+        let layers = analysis::analyse_skimmed(&msg, store, &holes)?;
+        Some((msg, layers))
+    });
+    let (msg, mut layers) = match skimmed_parse {
+        Some(parsed) => parsed,
+        None => {
+            let Some(msg) = parser.parse(raw) else {
+                return unreadable("not a mail message: no header section");
+            };
+            let layers = analysis::analyse(&msg, store, &options.keys);
+            (msg, layers)
+        }
     };
     let header = OutgoingMessage::from_message(&msg);
-    let mut layers = analysis::analyse(&msg, store, &options.keys);
     let recipient_list = header.recipients();
     let participants: Vec<&crate::address::Address> =
         recipient_list.iter().map(|r| &r.address).chain(header.author()).collect();

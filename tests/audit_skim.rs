@@ -1,0 +1,171 @@
+//! The audit's fast path for large bodies (`audit::skim`) gives exactly the report of the full
+//! parse: on large envelopes (DER, BER with indefinite lengths, AuthEnveloped, truncated, opaque
+//! signed), large attachments, SmartReply mangling, and on arbitrary corruptions of them.
+
+use proptest::prelude::*;
+use rand::SeedableRng;
+use smime_lint::audit::{audit_message, audit_message_unskimmed, skim, AuditOptions, Report};
+use smime_lint::build::{self, mime, BuildCipher};
+use smime_lint::message::OutgoingMessage;
+use smime_lint::{CertStore, Time};
+use std::sync::OnceLock;
+
+fn store() -> &'static CertStore {
+    static STORE: OnceLock<CertStore> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let mut s = CertStore::new();
+        s.load_path("testdata/certs/store".as_ref()).expect("test store loads");
+        s
+    })
+}
+
+fn cert(name: &str) -> x509_cert::Certificate {
+    let pem = std::fs::read(format!("testdata/certs/store/{name}.pem")).expect("test PKI");
+    <x509_cert::Certificate as der::DecodePem>::from_pem(&pem).expect("certificate")
+}
+
+fn options() -> AuditOptions {
+    AuditOptions { at: Some(Time::from_unix(1_780_272_000)), ..AuditOptions::default() }
+}
+
+fn headers() -> mime::Headers {
+    mime::Headers::new()
+        .with("From", "alice@example.com")
+        .with("To", "bob@example.com, carol@example.com")
+        .with("Subject", "Re: the figures")
+        .with("Date", "Mon, 01 Jun 2026 09:00:00 +0000")
+        .with("Message-ID", "<skim@example.com>")
+}
+
+/// `n` bytes that look like a document (not compressible to nothing, deterministic).
+fn document(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+}
+
+/// A `size`-byte content enveloped for alice and bob with `cipher`.
+fn envelope_der(size: usize, cipher: BuildCipher) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let inner = mime::attachment_entity("application/pdf", "figures.pdf", &document(size));
+    build::envelope(&inner, &[&cert("alice"), &cert("bob")], cipher, &mut rng).expect("envelope")
+}
+
+fn enveloped_message(der: &[u8]) -> Vec<u8> {
+    mime::message(&headers(), &mime::pkcs7_mime_entity(der, mime::SmimeType::EnvelopedData))
+}
+
+fn plain_with_attachment(size: usize) -> Vec<u8> {
+    let text = mime::text_entity("Hi Bob,\r\n\r\nthe figures are attached.\r\n");
+    let pdf = mime::attachment_entity("application/pdf", "figures.pdf", &document(size));
+    mime::message(&headers(), &mime::multipart("mixed", "b0undary", &[&text, &pdf]))
+}
+
+/// Both paths agree, and the fast path really cut something (else the test proves nothing).
+fn assert_same(raw: &[u8]) -> Report {
+    let skimmed = skim::skim(raw).expect("the message is large enough to be skimmed");
+    let parsed = OutgoingMessage::parser().parse(&skimmed.bytes).expect("the copy parses");
+    assert!(skimmed.holes_by_part(raw, &parsed).is_some(), "the holes are where the walk said");
+    let fast = audit_message(raw, store(), &options());
+    let full = audit_message_unskimmed(raw, store(), &options());
+    assert_eq!(fast, full);
+    fast
+}
+
+#[test]
+fn large_der_envelope() {
+    let report = assert_same(&enveloped_message(&envelope_der(300_000, BuildCipher::Aes256Cbc)));
+    assert_eq!(report.encryption.recipient_infos.len(), 2);
+    assert!(report.findings.iter().any(|f| f.rule.code() == "partial-encryption"));
+}
+
+#[test]
+fn large_ber_indefinite_envelope_is_filled_in() {
+    let der = envelope_der(300_000, BuildCipher::Aes128Cbc);
+    let ber = build::to_ber_indefinite(&der).expect("ber");
+    let report = assert_same(&enveloped_message(&ber));
+    assert!(report.encryption.ber_indefinite);
+}
+
+#[test]
+fn large_auth_enveloped() {
+    let der = envelope_der(200_000, BuildCipher::Aes128Gcm);
+    let raw = mime::message(
+        &headers(),
+        &mime::pkcs7_mime_entity(&der, mime::SmimeType::AuthEnvelopedData),
+    );
+    assert_same(&raw);
+}
+
+#[test]
+fn truncated_envelope_is_malformed_on_both_paths() {
+    let der = envelope_der(300_000, BuildCipher::Aes256Cbc);
+    let report = assert_same(&enveloped_message(&der[..der.len() - 5_000]));
+    assert!(report.findings.iter().any(|f| f.rule.code() == "malformed-smime"));
+}
+
+#[test]
+fn large_plain_attachment() {
+    let report = assert_same(&plain_with_attachment(400_000));
+    assert!(report.recipients.iter().all(|r| r.can_decrypt.is_none()));
+}
+
+#[test]
+fn bare_lf_line_ends() {
+    let crlf = plain_with_attachment(100_000);
+    let lf: Vec<u8> = crlf.iter().copied().filter(|&b| b != b'\r').collect();
+    assert_same(&lf);
+    let env = enveloped_message(&envelope_der(100_000, BuildCipher::Aes256Cbc));
+    let lf: Vec<u8> = env.iter().copied().filter(|&b| b != b'\r').collect();
+    assert_same(&lf);
+}
+
+#[test]
+fn smartreply_mangled_with_a_large_payload() {
+    let der = envelope_der(200_000, BuildCipher::Aes256Cbc);
+    let original = plain_with_attachment(1_000);
+    let entity = mime::smartreply_mangled(&der, Some(&original), "sr-boundary");
+    let report = assert_same(&mime::message(&headers(), &entity));
+    assert!(report.findings.iter().any(|f| f.rule.code() == "smartreply-blank-body"));
+}
+
+#[test]
+fn large_opaque_signed_message_is_filled_in() {
+    let env = envelope_der(150_000, BuildCipher::Aes256Cbc);
+    let inner = mime::pkcs7_mime_entity(&env, mime::SmimeType::EnvelopedData);
+    let key_pem = std::fs::read_to_string("testdata/certs/keys/alice.key").expect("key");
+    let key = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_pem(&key_pem)
+        .expect("alice's key");
+    let signed = build::signed(&inner, &cert("alice"), &key, false).expect("signed");
+    let raw =
+        mime::message(&headers(), &mime::pkcs7_mime_entity(&signed, mime::SmimeType::SignedData));
+    let report = assert_same(&raw);
+    assert_eq!(report.encryption.recipient_infos.len(), 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever a few bytes of a large message are changed to (dashes, padding, boundaries,
+    /// stray characters, in the headers or the bodies), both paths give the same report.
+    #[test]
+    fn corruption_never_makes_the_paths_differ(
+        which in 0usize..2,
+        edits in proptest::collection::vec(
+            (any::<prop::sample::Index>(), prop::sample::select(
+                b"-=\r\n A.%\x00\xff".to_vec())),
+            1..4),
+    ) {
+        static INPUTS: OnceLock<[Vec<u8>; 2]> = OnceLock::new();
+        let inputs = INPUTS.get_or_init(|| [
+            enveloped_message(&envelope_der(60_000, BuildCipher::Aes256Cbc)),
+            plain_with_attachment(60_000),
+        ]);
+        let mut raw = inputs[which].clone();
+        for (index, byte) in edits {
+            let i = index.index(raw.len());
+            raw[i] = byte;
+        }
+        let fast = audit_message(&raw, store(), &options());
+        let full = audit_message_unskimmed(&raw, store(), &options());
+        prop_assert_eq!(fast, full);
+    }
+}
