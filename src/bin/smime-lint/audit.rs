@@ -61,6 +61,11 @@ enum ProgressArg {
 }
 
 pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
+    if let Some(jobs) = args.jobs {
+        // Store loading and the scan of very large bodies use rayon's pool: --jobs bounds all
+        // of the audit's parallelism, not only the per-message workers.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build_global();
+    }
     let mut store = args.store.load()?;
     let scan_options =
         ScanOptions { max_message_size: args.max_message_size, ..ScanOptions::default() };
