@@ -19,6 +19,17 @@
 //!
 //! Entries that are not addresses are skipped: a certificate is not malformed because one of
 //! its names is.
+//!
+//! Loading walks the DER with borrowed types (`AnyRef`, `IntRef`, `SubjectPublicKeyInfoRef`, …)
+//! instead of decoding x509-cert's owned `Certificate`, which allocates for every name,
+//! attribute and extension only for most of it to be dropped: a store keeps the DER and decodes
+//! it again on first use of [`Certificate::x509`]. The walk checks what x509-cert's decoder
+//! checks — every TLV of the RFC 5280 structure well-formed and fully consumed, nothing after
+//! the certificate, field tags and order, serial of at most 21 octets, times, a SET in a Name
+//! not holding the same attribute twice — and decodes fully only the extensions kept here.
+//! The trade-off: an odd corner the walk and x509-cert judge differently would surface as an
+//! `Err` from [`Certificate::x509`] (and `None`/error text from the getters built on it) rather
+//! than at load; a test holds the two to agreement on mutated certificates.
 
 use crate::address::Address;
 use crate::certs::serial_hash;
@@ -26,17 +37,22 @@ use crate::error::Error;
 use crate::name::{name_display, serial_hex, IssuerSerial};
 use crate::time::Time;
 use const_oid::ObjectIdentifier;
-use der::asn1::{ObjectIdentifier as Oid, UintRef};
-use der::{Decode, Reader, Tag, Tagged};
+use der::asn1::{
+    AnyRef, BitStringRef, ContextSpecific, IntRef, ObjectIdentifier as Oid, OctetStringRef, UintRef,
+};
+use der::{Decode, Length, Reader, Tag, TagNumber, Tagged};
 use sha2::{Digest, Sha256};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
     SubjectKeyIdentifier,
 };
+use x509_cert::time::Validity;
 
 /// Object identifiers this module reads.
 pub(crate) mod oid {
@@ -259,28 +275,29 @@ impl Certificate {
     /// As [`from_der`](Self::from_der), taking ownership of the bytes.
     pub fn from_der_vec(der: Vec<u8>, provenance: Provenance) -> Result<Certificate, Error> {
         let fail = |reason: String| Error::Certificate { context: provenance.label(), reason };
-        // The whole structure is decoded (and so checked) here; `x509()` relies on that.
-        let x509 = x509_cert::Certificate::from_der(&der)
-            .map_err(|e| fail(format!("not an X.509 certificate: {e}")))?;
-        let parts = Parts::read(&x509).map_err(fail)?;
-        let tbs_range =
-            tbs_range(&der).map_err(|e| fail(format!("not an X.509 certificate: {e}")))?;
+        let not_x509 = |e: der::Error| fail(format!("not an X.509 certificate: {e}"));
+        // A borrowed walk: the whole structure is checked here, but nothing is built that the
+        // certificate does not keep (see the module documentation).
+        let (tbs_range, tbs_der) = split_certificate(&der).map_err(not_x509)?;
+        let tbs = Tbs::read(tbs_der).map_err(|e| match e {
+            TbsError::Der(e) => not_x509(e),
+            TbsError::Extension(reason) => fail(reason),
+        })?;
         let sha256: [u8; 32] = Sha256::digest(&der).into();
-        let tbs = &x509.tbs_certificate;
         Ok(Certificate {
             issuer_serial: OnceLock::new(),
             not_before: to_time(tbs.validity.not_before),
             not_after: to_time(tbs.validity.not_after),
             sha256_hex: OnceLock::new(),
             sha256,
-            addresses: parts.addresses,
-            ski: parts.ski,
-            aki: parts.aki,
-            key: parts.key,
-            basic_constraints: parts.basic_constraints,
-            key_usage: parts.key_usage,
-            extended_key_usage: parts.extended_key_usage,
-            serial_hash: serial_hash(&serial_hex(tbs.serial_number.as_bytes())),
+            addresses: tbs.parts.addresses,
+            ski: tbs.parts.ski,
+            aki: tbs.parts.aki,
+            key: tbs.key,
+            basic_constraints: tbs.parts.basic_constraints,
+            key_usage: tbs.parts.key_usage,
+            extended_key_usage: tbs.parts.extended_key_usage,
+            serial_hash: tbs.serial_hash,
             der,
             tbs: tbs_range,
             x509: OnceLock::new(),
@@ -429,75 +446,53 @@ impl Certificate {
     }
 }
 
-/// Everything read from the TBSCertificate besides what x509-cert already gives directly.
+/// What the certificate keeps of its extensions and subject.
+#[derive(Default)]
 struct Parts {
     addresses: Vec<NamedAddress>,
     ski: Option<Vec<u8>>,
     aki: Option<Vec<u8>>,
-    key: KeyKind,
     basic_constraints: Option<BasicConstraints>,
     key_usage: Option<KeyUsageExt>,
     extended_key_usage: Option<Vec<ObjectIdentifier>>,
 }
 
 impl Parts {
-    fn read(x509: &x509_cert::Certificate) -> Result<Parts, String> {
-        let tbs = &x509.tbs_certificate;
-        let mut parts = Parts {
-            addresses: Vec::new(),
-            ski: None,
-            aki: None,
-            key: key_kind(&tbs.subject_public_key_info)?,
-            basic_constraints: None,
-            key_usage: None,
-            extended_key_usage: None,
-        };
-        let mut seen: Vec<Oid> = Vec::with_capacity(tbs.extensions.as_ref().map_or(0, Vec::len));
-        for ext in tbs.extensions.iter().flatten() {
-            // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
-            // particular extension." Two readers could otherwise see two different answers.
-            if seen.contains(&ext.extn_id) {
-                return Err(format!("extension {} appears twice", ext.extn_id));
+    /// Reads one extension if it is one the certificate model keeps.
+    fn add_extension(&mut self, id: Oid, critical: bool, value: &[u8]) -> Result<(), String> {
+        let bad = |what: &str, e: der::Error| format!("malformed {what} extension: {e}");
+        match id {
+            oid::SUBJECT_ALT_NAME => {
+                let san = SubjectAltName::from_der(value).map_err(|e| bad("subjectAltName", e))?;
+                self.add_san(&san);
             }
-            seen.push(ext.extn_id);
-            let value = ext.extn_value.as_bytes();
-            let bad = |what: &str, e: der::Error| format!("malformed {what} extension: {e}");
-            match ext.extn_id {
-                oid::SUBJECT_ALT_NAME => {
-                    let san =
-                        SubjectAltName::from_der(value).map_err(|e| bad("subjectAltName", e))?;
-                    parts.add_san(&san);
-                }
-                oid::BASIC_CONSTRAINTS => {
-                    parts.basic_constraints = Some(
-                        BasicConstraints::from_der(value)
-                            .map_err(|e| bad("basicConstraints", e))?,
-                    );
-                }
-                oid::KEY_USAGE => {
-                    let usage = KeyUsage::from_der(value).map_err(|e| bad("keyUsage", e))?;
-                    parts.key_usage = Some(KeyUsageExt { usage, critical: ext.critical });
-                }
-                oid::EXT_KEY_USAGE => {
-                    let eku = ExtendedKeyUsage::from_der(value)
-                        .map_err(|e| bad("extendedKeyUsage", e))?;
-                    parts.extended_key_usage = Some(eku.0);
-                }
-                oid::SUBJECT_KEY_IDENTIFIER => {
-                    let ski = SubjectKeyIdentifier::from_der(value)
-                        .map_err(|e| bad("subjectKeyIdentifier", e))?;
-                    parts.ski = Some(ski.0.as_bytes().to_vec());
-                }
-                oid::AUTHORITY_KEY_IDENTIFIER => {
-                    let aki = AuthorityKeyIdentifier::from_der(value)
-                        .map_err(|e| bad("authorityKeyIdentifier", e))?;
-                    parts.aki = aki.key_identifier.map(|k| k.as_bytes().to_vec());
-                }
-                _ => {}
+            oid::BASIC_CONSTRAINTS => {
+                self.basic_constraints = Some(
+                    BasicConstraints::from_der(value).map_err(|e| bad("basicConstraints", e))?,
+                );
             }
+            oid::KEY_USAGE => {
+                let usage = KeyUsage::from_der(value).map_err(|e| bad("keyUsage", e))?;
+                self.key_usage = Some(KeyUsageExt { usage, critical });
+            }
+            oid::EXT_KEY_USAGE => {
+                let eku =
+                    ExtendedKeyUsage::from_der(value).map_err(|e| bad("extendedKeyUsage", e))?;
+                self.extended_key_usage = Some(eku.0);
+            }
+            oid::SUBJECT_KEY_IDENTIFIER => {
+                let ski = SubjectKeyIdentifier::from_der(value)
+                    .map_err(|e| bad("subjectKeyIdentifier", e))?;
+                self.ski = Some(ski.0.as_bytes().to_vec());
+            }
+            oid::AUTHORITY_KEY_IDENTIFIER => {
+                let aki = AuthorityKeyIdentifier::from_der(value)
+                    .map_err(|e| bad("authorityKeyIdentifier", e))?;
+                self.aki = aki.key_identifier.map(|k| k.as_bytes().to_vec());
+            }
+            _ => {}
         }
-        parts.add_subject_emails(&tbs.subject);
-        Ok(parts)
+        Ok(())
     }
 
     fn add_san(&mut self, san: &SubjectAltName) {
@@ -520,21 +515,15 @@ impl Parts {
         }
     }
 
-    fn add_subject_emails(&mut self, subject: &x509_cert::name::Name) {
-        for rdn in &subject.0 {
-            for atv in rdn.0.iter() {
-                if atv.oid != oid::EMAIL_ADDRESS {
-                    continue;
-                }
-                // IA5String per PKCS #9; some issuers use UTF8String or PrintableString.
-                if matches!(
-                    atv.value.tag(),
-                    Tag::Ia5String | Tag::Utf8String | Tag::PrintableString
-                ) {
-                    if let Ok(text) = std::str::from_utf8(atv.value.value()) {
-                        self.push(text, AddressSource::SubjectEmail);
-                    }
-                }
+    /// Takes a subject `emailAddress` attribute's value, if that is what `id` names.
+    fn add_subject_attribute(&mut self, id: Oid, value: AnyRef<'_>) {
+        if id != oid::EMAIL_ADDRESS {
+            return;
+        }
+        // IA5String per PKCS #9; some issuers use UTF8String or PrintableString.
+        if matches!(value.tag(), Tag::Ia5String | Tag::Utf8String | Tag::PrintableString) {
+            if let Ok(text) = std::str::from_utf8(value.value()) {
+                self.push(text, AddressSource::SubjectEmail);
             }
         }
     }
@@ -550,7 +539,7 @@ impl Parts {
 }
 
 /// Reads the key kind and size from SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
-fn key_kind(spki: &spki::SubjectPublicKeyInfoOwned) -> Result<KeyKind, String> {
+fn key_kind(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<KeyKind, String> {
     let algorithm = spki.algorithm.oid;
     Ok(match algorithm {
         oid::RSA_ENCRYPTION => {
@@ -597,15 +586,169 @@ fn rsa_modulus_bits(bytes: &[u8]) -> Result<u32, der::Error> {
     reader.finish(bits)
 }
 
-/// Where `tbsCertificate` lies in the certificate's DER: after the outer SEQUENCE header, one
-/// TLV long.
-fn tbs_range(der: &[u8]) -> Result<std::ops::Range<usize>, der::Error> {
+/// Checks the outer `Certificate` SEQUENCE (and that nothing follows it) and returns where
+/// `tbsCertificate` lies in the DER, with its bytes. The signature algorithm and value are
+/// checked for form only: loading does not verify signatures.
+fn split_certificate(der: &[u8]) -> Result<(std::ops::Range<usize>, &[u8]), der::Error> {
     use der::Encode;
     let mut reader = der::SliceReader::new(der)?;
     let outer = der::Header::decode(&mut reader)?;
+    outer.tag.assert_eq(Tag::Sequence)?;
     let start = usize::try_from(outer.encoded_len()?)?;
-    let len = reader.tlv_bytes()?.len();
-    Ok(start..start.saturating_add(len))
+    let tbs = reader.read_nested(outer.length, |r| {
+        let tbs = r.tlv_bytes()?;
+        let _signature_algorithm = AlgorithmIdentifierRef::decode(r)?;
+        let _signature = BitStringRef::decode(r)?;
+        Ok(tbs)
+    })?;
+    let tbs = reader.finish(tbs)?;
+    Ok((start..start.saturating_add(tbs.len()), tbs))
+}
+
+/// Why a `tbsCertificate` was refused.
+enum TbsError {
+    /// Not DER of the RFC 5280 structure.
+    Der(der::Error),
+    /// Well-formed, but an extension the certificate model reads is not.
+    Extension(String),
+}
+
+impl From<der::Error> for TbsError {
+    fn from(e: der::Error) -> TbsError {
+        TbsError::Der(e)
+    }
+}
+
+/// What the certificate keeps of its `tbsCertificate` (RFC 5280 §4.1):
+///
+/// ```asn1
+/// TBSCertificate  ::=  SEQUENCE  {
+///      version         [0]  EXPLICIT Version DEFAULT v1,
+///      serialNumber         CertificateSerialNumber,
+///      signature            AlgorithmIdentifier,
+///      issuer               Name,
+///      validity             Validity,
+///      subject              Name,
+///      subjectPublicKeyInfo SubjectPublicKeyInfo,
+///      issuerUniqueID  [1]  IMPLICIT UniqueIdentifier OPTIONAL,
+///      subjectUniqueID [2]  IMPLICIT UniqueIdentifier OPTIONAL,
+///      extensions      [3]  EXPLICIT Extensions OPTIONAL }
+/// ```
+struct Tbs {
+    serial_hash: u64,
+    validity: Validity,
+    key: KeyKind,
+    parts: Parts,
+}
+
+impl Tbs {
+    /// Walks the DER of a `tbsCertificate` with borrowed types, checking every field as
+    /// x509-cert's `TbsCertificate` decoder does and decoding only the extensions kept.
+    fn read(der: &[u8]) -> Result<Tbs, TbsError> {
+        let mut parts = Parts::default();
+        let mut reader = der::SliceReader::new(der)?;
+        let fields = reader.sequence(|r| {
+            let _version = ContextSpecific::<Version>::decode_explicit(r, TagNumber::N0)?;
+            let serial = IntRef::decode(r)?;
+            // x509-cert's RFC 5280 profile: up to 20 octets, 21 with a sign octet.
+            if serial.len() > Length::new(21) {
+                return Err(Tag::Integer.value_error());
+            }
+            let _signature = AlgorithmIdentifierRef::decode(r)?;
+            read_name(r, |_, _| {})?;
+            let validity = Validity::decode(r)?;
+            read_name(r, |id, value| parts.add_subject_attribute(id, value))?;
+            let spki = SubjectPublicKeyInfoRef::decode(r)?;
+            let _issuer_uid =
+                ContextSpecific::<BitStringRef<'_>>::decode_implicit(r, TagNumber::N1)?;
+            let _subject_uid =
+                ContextSpecific::<BitStringRef<'_>>::decode_implicit(r, TagNumber::N2)?;
+            let extensions = ContextSpecific::<AnyRef<'_>>::decode_explicit(r, TagNumber::N3)?;
+            Ok((serial, validity, spki, extensions.map(|e| e.value)))
+        })?;
+        let (serial, validity, spki, extensions) = reader.finish(fields)?;
+        if let Some(extensions) = extensions {
+            read_extensions(extensions, &mut parts)?;
+        }
+        Ok(Tbs {
+            serial_hash: serial_hash(&serial_hex(serial.as_bytes())),
+            validity,
+            key: key_kind(&spki).map_err(TbsError::Extension)?,
+            parts,
+        })
+    }
+}
+
+/// `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension`, where
+/// `Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE,
+/// extnValue OCTET STRING }` (RFC 5280 §4.1.2.9).
+fn read_extensions(extensions: AnyRef<'_>, parts: &mut Parts) -> Result<(), TbsError> {
+    extensions.tag().assert_eq(Tag::Sequence)?;
+    let mut reader = der::SliceReader::new(extensions.value())?;
+    let mut seen: Vec<Oid> = Vec::new();
+    while !reader.is_finished() {
+        let (id, critical, value) = reader.sequence(|r| {
+            let id = Oid::decode(r)?;
+            let critical = Option::<bool>::decode(r)?.unwrap_or(false);
+            let value = OctetStringRef::decode(r)?;
+            Ok((id, critical, value))
+        })?;
+        // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
+        // particular extension." Two readers could otherwise see two different answers.
+        if seen.contains(&id) {
+            return Err(TbsError::Extension(format!("extension {id} appears twice")));
+        }
+        seen.push(id);
+        parts.add_extension(id, critical, value.as_bytes()).map_err(TbsError::Extension)?;
+    }
+    Ok(())
+}
+
+/// Walks a `Name` (RFC 5280 §4.1.2.4) without building it, handing each attribute to `each`:
+///
+/// ```asn1
+/// Name ::= CHOICE { rdnSequence  RDNSequence }
+/// RDNSequence ::= SEQUENCE OF RelativeDistinguishedName
+/// RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
+/// AttributeTypeAndValue ::= SEQUENCE { type AttributeType, value AttributeValue }
+/// ```
+///
+/// As x509-cert's `SetOfVec`, a SET that holds the same attribute twice is refused (out of order
+/// is not: x509-cert sorts it).
+fn read_name<'a, R: Reader<'a>>(
+    reader: &mut R,
+    mut each: impl FnMut(Oid, AnyRef<'a>),
+) -> der::Result<()> {
+    reader.sequence(|rdns| {
+        while !rdns.is_finished() {
+            let set = AnyRef::decode(rdns)?;
+            set.tag().assert_eq(Tag::Set)?;
+            let mut atvs = der::SliceReader::new(set.value())?;
+            while !atvs.is_finished() {
+                let atv = atvs.tlv_bytes()?;
+                let (id, value) = der::SliceReader::new(atv)?
+                    .sequence(|r| Ok((Oid::decode(r)?, AnyRef::decode(r)?)))?;
+                if atv_repeats(set.value(), atv)? {
+                    return Err(der::ErrorKind::SetDuplicate.into());
+                }
+                each(id, value);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Whether `atv` occurs in `set` more than once (an RDN rarely holds more than one attribute,
+/// so scanning beats allocating).
+fn atv_repeats(set: &[u8], atv: &[u8]) -> der::Result<bool> {
+    let mut reader = der::SliceReader::new(set)?;
+    let mut count = 0;
+    while !reader.is_finished() {
+        if reader.tlv_bytes()? == atv {
+            count += 1;
+        }
+    }
+    Ok(count > 1)
 }
 
 /// Bits in a big-endian magnitude (leading zero octets already stripped by `UintRef`).
@@ -649,12 +792,61 @@ mod tests {
     #[test]
     fn the_decoded_structure_waits_for_first_use_and_matches_the_der() {
         use der::Encode;
-        let der = std::fs::read("testdata/certs/bundles/bob.der").unwrap();
+        let der = bob();
         let cert = Certificate::from_der(&der, Provenance::Inline("bob.der".into())).unwrap();
         assert!(cert.x509.get().is_none(), "a large store keeps only the DER");
         assert_eq!(cert.serial_hash(), serial_hash(&cert.serial_hex()));
         assert_eq!(cert.x509().unwrap().to_der().unwrap(), der);
         assert!(cert.x509.get().is_some());
+    }
+
+    fn bob() -> Vec<u8> {
+        std::fs::read("testdata/certs/bundles/bob.der").unwrap()
+    }
+
+    #[test]
+    fn trailing_data_after_the_certificate_is_refused() {
+        let mut der = bob();
+        der.push(0);
+        assert!(Certificate::from_der(&der, Provenance::Inline("bob".into())).is_err());
+    }
+
+    #[test]
+    fn a_name_set_holding_one_attribute_twice_is_refused_as_x509_cert_does() {
+        // A Name with one RDN whose SET holds CN=a twice: x509-cert refuses it (SetDuplicate).
+        let atv = [0x30, 0x08, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x01, b'a'];
+        let mut set = vec![0x31, 20];
+        set.extend_from_slice(&atv);
+        set.extend_from_slice(&atv);
+        let mut name = vec![0x30, 22];
+        name.extend_from_slice(&set);
+        let mut reader = der::SliceReader::new(&name).unwrap();
+        assert!(read_name(&mut reader, |_, _| {}).is_err());
+        assert!(<x509_cert::name::Name as Decode>::from_der(&name).is_err());
+        // The same attribute once is fine.
+        let mut once = vec![0x30, 12, 0x31, 10];
+        once.extend_from_slice(&atv);
+        let mut seen = 0;
+        let mut reader = der::SliceReader::new(&once).unwrap();
+        read_name(&mut reader, |id, _| seen += usize::from(id == Oid::new_unwrap("2.5.4.3")))
+            .unwrap();
+        assert_eq!(seen, 1);
+    }
+
+    proptest::proptest! {
+        /// The load-time walk never accepts what x509-cert's full decode refuses, so
+        /// [`Certificate::x509`] does not fail on a certificate that loaded.
+        #[test]
+        fn what_loads_also_decodes_in_full(index in 0usize..2048, byte in proptest::num::u8::ANY) {
+            let mut der = bob();
+            let len = der.len();
+            if let Some(b) = der.get_mut(index % len) {
+                *b = byte;
+            }
+            if let Ok(cert) = Certificate::from_der(&der, Provenance::Inline("m".into())) {
+                proptest::prop_assert!(cert.x509().is_ok());
+            }
+        }
     }
 
     #[test]

@@ -217,7 +217,8 @@ impl CertStore {
         }
         let Ok(index) = u32::try_from(self.certs.len()) else { return false };
         self.by_sha256.insert(*cert.sha256(), index);
-        if let (true, Some(subject)) = (cert.is_ca(), subject_key(&cert)) {
+        // Only a CA's subject is needed, and reading it decodes the whole certificate.
+        if let Some(subject) = cert.is_ca().then(|| subject_key(&cert)).flatten() {
             self.issuers.entry(subject).or_default().push(IssuerRef::Store(index));
             self.invalidate_chains();
         }
