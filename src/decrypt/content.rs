@@ -127,7 +127,7 @@ fn cbc_decrypt(
     if iv.len() != 16 {
         return Err(DecryptError::Damaged(format!("AES-CBC IV is {} bytes, not 16", iv.len())));
     }
-    if ct.is_empty() || ct.len() % 16 != 0 {
+    if ct.is_empty() || !ct.len().is_multiple_of(16) {
         return Err(DecryptError::Damaged(format!(
             "AES-CBC ciphertext is {} bytes, not a positive multiple of 16",
             ct.len()
