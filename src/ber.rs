@@ -201,18 +201,31 @@ pub(crate) fn to_der_eliding_encrypted_content<'a>(
     normalise(input, limits, true, None).map(|(der, elided, _)| (der, elided))
 }
 
-/// [`to_der_eliding_encrypted_content`] over an input whose bytes in `hole` are unknown (the
-/// audit's skimmed base64 bodies). `Ok(None)` unless the hole lies wholly inside the content of
-/// an elided `encryptedContent [0]` (or of one of its segments): content that is measured, never
-/// read, so only then is the result that of the real bytes. An error may come from the unknown
-/// bytes: the caller must not report it but look at the real bytes.
+/// Bytes of an input that are not the real ones (the audit's skimmed base64 bodies: the hole
+/// is zero-filled or stale), and a way to fetch the real ones one small window at a time.
+pub(crate) trait Missing {
+    /// Where the input's bytes are not the real ones.
+    fn range(&self) -> std::ops::Range<usize>;
+    /// Writes the real bytes at `at..at + out.len()` (inside [`Missing::range`]) into `out`;
+    /// `false` when it cannot.
+    fn fetch(&self, at: usize, out: &mut [u8]) -> bool;
+}
+
+/// [`to_der_eliding_encrypted_content`] over an input whose bytes in `missing.range()` are not
+/// the real ones. Every identifier, length and end-of-contents octet the walk reads there is
+/// fetched; the contents of an elided `encryptedContent [0]` (and of its segments) are measured,
+/// never read. `Ok(None)` when the answer would need other missing bytes (the content of any
+/// other primitive element, or a DER input, which is returned as it is, with its hole, when
+/// the hole holds any header), or when a fetch fails: only otherwise is the result that of the
+/// real bytes. An error may come from the missing bytes: the caller must not report it but look
+/// at the real bytes.
 pub(crate) fn to_der_eliding_with_hole<'a>(
     input: &'a [u8],
     limits: &Limits,
-    hole: std::ops::Range<usize>,
+    missing: &dyn Missing,
 ) -> Result<Option<(Der<'a>, Vec<Elided>)>, BerError> {
-    let (der, elided, covered) = normalise(input, limits, true, Some(&hole))?;
-    Ok(covered.then_some((der, elided)))
+    let (der, elided, exact) = normalise(input, limits, true, Some(missing))?;
+    Ok(exact.then_some((der, elided)))
 }
 
 /// An `encryptedContent [0]` written empty by [`to_der_eliding_encrypted_content`].
@@ -228,19 +241,21 @@ fn normalise<'a>(
     input: &'a [u8],
     limits: &Limits,
     elide: bool,
-    hole: Option<&std::ops::Range<usize>>,
+    hole: Option<&dyn Missing>,
 ) -> Result<(Der<'a>, Vec<Elided>, bool), BerError> {
     // Pass 1 validates and measures: the DER content length of every constructed element, in
     // document order.
     let mut measure = Measure::default();
     let flags = walk(input, limits, elide, hole, &mut measure)?;
-    if !flags.rewrite_needed() {
+    if flags.needs_missing || !flags.rewrite_needed() {
         let der = Der {
             bytes: Cow::Borrowed(input),
             had_indefinite_length: false,
             had_constructed_string: false,
         };
-        return Ok((der, Vec::new(), flags.hole_covered));
+        // Returned as it is, the input still has its hole: exact only if no header is in it.
+        let exact = !flags.needs_missing && !flags.fetched;
+        return Ok((der, Vec::new(), exact));
     }
     // Pass 2 writes, taking each constructed element's length from pass 1.
     let mut emit = Emit {
@@ -248,15 +263,16 @@ fn normalise<'a>(
         lengths: measure.lengths.into_iter(),
         elided_lengths: measure.elided.into_iter(),
         elided: Vec::new(),
+        elided_ends: measure.elided_ends.into_iter(),
         bits_patches: Vec::new(),
     };
-    walk(input, limits, elide, hole, &mut emit)?;
+    let second = walk(input, limits, elide, hole, &mut emit)?;
     let der = Der {
         bytes: Cow::Owned(emit.out),
         had_indefinite_length: flags.indefinite,
         had_constructed_string: flags.merged_string,
     };
-    Ok((der, emit.elided, flags.hole_covered))
+    Ok((der, emit.elided, !second.needs_missing))
 }
 
 /// What a walk found that DER does not allow.
@@ -265,8 +281,10 @@ struct Flags {
     indefinite: bool,
     merged_string: bool,
     long_length: bool,
-    /// The caller's hole lies inside content that is measured, never read.
-    hole_covered: bool,
+    /// Some header octets read were fetched from the caller's [`Missing`] bytes.
+    fetched: bool,
+    /// The walk needed missing bytes it could not fetch (and stopped there).
+    needs_missing: bool,
 }
 
 impl Flags {
@@ -337,6 +355,16 @@ trait Sink {
     /// The innermost open constructed element closes. `bits_unused` is the unused-bits count of
     /// a merged BIT STRING (from its last segment).
     fn close(&mut self, in_merge: bool, bits_unused: u8);
+    /// The segments of the elided `encryptedContent [0]` just opened hold `len` octets of
+    /// content, measured all at once.
+    fn elided_segments(&mut self, _len: u64) {}
+    /// An elided `encryptedContent [0]` in constructed form ended at `end` (just closed).
+    fn elided_end(&mut self, _end: usize) {}
+    /// An elided `encryptedContent [0]` in constructed form was just opened: `Some(end)` when
+    /// its segments are already measured, to go on at `end` without reading them again.
+    fn skip_elided(&mut self) -> Option<usize> {
+        None
+    }
 }
 
 /// One open constructed element during a walk.
@@ -367,7 +395,7 @@ fn walk(
     input: &[u8],
     limits: &Limits,
     elide: bool,
-    hole: Option<&std::ops::Range<usize>>,
+    hole: Option<&dyn Missing>,
     sink: &mut impl Sink,
 ) -> Result<Flags, BerError> {
     let mut flags = Flags::default();
@@ -375,6 +403,7 @@ fn walk(
     let mut pos = 0usize;
     let mut elements = 0usize;
     let mut top_done = false;
+    let mut window = Window::default();
 
     loop {
         // Close every frame that has ended at `pos`.
@@ -388,14 +417,29 @@ fn walk(
                             what: "indefinite-length element has no end-of-contents",
                         });
                     }
-                    if input.get(pos) == Some(&0) {
+                    let in_hole = hole.is_some_and(|h| {
+                        overlaps(&h.range(), pos, frame.limit.min(pos.saturating_add(2)))
+                    });
+                    let (first, second) = if in_hole {
+                        let read =
+                            window.read(input, pos, frame.limit, SHORT_WINDOW, hole, &mut flags)?;
+                        let Some(w) = read else {
+                            return Ok(flags);
+                        };
+                        (w.first().copied(), w.get(1).copied())
+                    } else {
+                        (input.get(pos).copied(), input.get(pos + 1).copied())
+                    };
+                    let used = if first == Some(0) { 2 } else { 1 };
+                    flags.fetched |= hole.is_some_and(|h| overlaps(&h.range(), pos, pos + used));
+                    if first == Some(0) {
                         if pos + 2 > frame.limit {
                             return Err(BerError::Truncated {
                                 offset: pos,
                                 what: "end-of-contents cut short",
                             });
                         }
-                        if input.get(pos + 1) != Some(&0) {
+                        if second != Some(0) {
                             return Err(BerError::UnexpectedEndOfContents { offset: pos });
                         }
                         pos += 2;
@@ -408,6 +452,9 @@ fn walk(
             if ended {
                 let Some(frame) = stack.pop() else { break };
                 sink.close(frame.in_merge, frame.bits_unused);
+                if frame.merge == Some(StringKind::Elided) && !frame.in_merge {
+                    sink.elided_end(pos);
+                }
                 // A merged BIT STRING passes its last segment's unused-bits count up.
                 if let Some(parent) = stack.last_mut() {
                     if parent.merge == Some(StringKind::Bits) {
@@ -426,8 +473,29 @@ fn walk(
         // Parse one identifier and length at `pos`.
         let offset = pos;
         let limit = stack.last().map_or(input.len(), |f| f.limit);
-        let (tag, after_tag) = read_tag(input, pos, limit)?;
-        let (length, after_len, long) = read_length(input, after_tag, limit, offset)?;
+        // Identifier and length octets, from a window when some are missing (positions in the
+        // window are relative to `base`).
+        let window_end = limit.min(pos.saturating_add(HEADER_WINDOW));
+        let windowed = hole.is_some_and(|h| overlaps(&h.range(), pos, window_end));
+        let (header, base) = if windowed {
+            // Most headers are short (`04 82 03 e8`): fetch more only when it is not.
+            let want = match window.read(input, pos, limit, SHORT_WINDOW, hole, &mut flags)? {
+                Some(short) if header_may_be_longer(short) => HEADER_WINDOW,
+                Some(_) => SHORT_WINDOW,
+                None => return Ok(flags),
+            };
+            match window.read(input, pos, limit, want, hole, &mut flags)? {
+                Some(w) => (w, pos),
+                None => return Ok(flags),
+            }
+        } else {
+            (input, 0)
+        };
+        let (tag, after_tag) = read_tag(header, pos - base, limit - base)?;
+        let (length, after_len, long) =
+            read_length(header, after_tag, limit - base, offset - base)?;
+        let after_len = after_len + base;
+        flags.fetched |= windowed && hole.is_some_and(|h| overlaps(&h.range(), pos, after_len));
         if tag.class == UNIVERSAL && tag.number == 0 {
             // 00 00 is only meaningful as the end of an indefinite-length parent, handled above.
             return Err(BerError::UnexpectedEndOfContents { offset });
@@ -511,6 +579,41 @@ fn walk(
                 }
             };
             sink.open(&tag, merge, parent_in_merge);
+            let elided_root = merge == Some(StringKind::Elided) && !parent_in_merge;
+            if let Some(end) = elided_root.then(|| sink.skip_elided()).flatten() {
+                // Pass 2: the segments were measured in pass 1 (and were valid), and none is
+                // written; go on after them.
+                if end < after_len || end > child_limit {
+                    return Err(BerError::Truncated { offset, what: "elided content moved" });
+                }
+                sink.close(false, 0);
+                pos = end;
+                continue;
+            }
+            if elided_root {
+                // Pass 1: the segments a streaming encoder writes, read in a tight loop.
+                let budget = limits.max_elements - elements;
+                match measure_segments(
+                    input,
+                    after_len,
+                    end,
+                    child_limit,
+                    budget,
+                    hole,
+                    &mut flags,
+                )? {
+                    Segments::Measured { content, count, end } => {
+                        elements += count;
+                        sink.elided_segments(content);
+                        sink.close(false, 0);
+                        sink.elided_end(end);
+                        pos = end;
+                        continue;
+                    }
+                    Segments::Missing => return Ok(flags),
+                    Segments::Other => {} // read one by one below, and any fault reported
+                }
+            }
             stack.push(Frame {
                 offset,
                 end,
@@ -531,20 +634,22 @@ fn walk(
             let content = input
                 .get(after_len..after_len + len)
                 .ok_or(BerError::Truncated { offset, what: "content cut short" })?;
-            if parent_merge == Some(StringKind::Bits) {
-                let unused = check_bit_segment(content, offset, parent_offset)?;
-                if let Some(parent) = stack.last_mut() {
-                    parent.bits_unused = unused;
-                }
-            }
             let elided_root = elide
                 && encrypted_content_slot
                 && tag.class == CONTEXT
                 && tag.number == 0
                 && parent_merge.is_none();
+            // Elided contents are measured, never read; any other content must be real.
             let unread = elided_root || parent_merge == Some(StringKind::Elided);
-            if unread && hole.is_some_and(|h| h.start >= after_len && h.end <= after_len + len) {
-                flags.hole_covered = true;
+            if !unread && hole.is_some_and(|h| overlaps(&h.range(), after_len, after_len + len)) {
+                flags.needs_missing = true;
+                return Ok(flags);
+            }
+            if parent_merge == Some(StringKind::Bits) {
+                let unused = check_bit_segment(content, offset, parent_offset)?;
+                if let Some(parent) = stack.last_mut() {
+                    parent.bits_unused = unused;
+                }
             }
             sink.primitive(&tag, content, parent_merge, elided_root);
             pos = after_len + len;
@@ -558,6 +663,178 @@ fn walk(
         return Err(BerError::TrailingData { offset: pos, len: input.len() - pos });
     }
     Ok(flags)
+}
+
+/// What [`measure_segments`] found.
+enum Segments {
+    /// Primitive OCTET STRING segments only, with this much content, `count` of them, the
+    /// constructed string ending at `end`.
+    Measured { content: u64, count: usize, end: usize },
+    /// Something else (nested segments, another type, a fault): for the generic walk.
+    Other,
+    /// A missing byte could not be fetched.
+    Missing,
+}
+
+/// The segments of an elided `encryptedContent [0]` in constructed form whose contents start
+/// at `start`: a run of primitive OCTET STRINGs (at most `budget` of them) closed by the
+/// end-of-contents octets (`end` is `None`) or by the end of the definite length, which is
+/// what `openssl cms -stream`, NSS and Outlook write, thousands of segments for a large
+/// message. Measured here in a tight loop; anything else is [`Segments::Other`], for the
+/// generic walk to read (and to report any fault in the same words as ever).
+fn measure_segments(
+    input: &[u8],
+    start: usize,
+    end: Option<usize>,
+    limit: usize,
+    budget: usize,
+    hole: Option<&dyn Missing>,
+    flags: &mut Flags,
+) -> Result<Segments, BerError> {
+    let (mut pos, mut content, mut count) = (start, 0u64, 0usize);
+    loop {
+        if end == Some(pos) {
+            return Ok(Segments::Measured { content, count, end: pos });
+        }
+        // An identifier and a length of up to four octets (segments are far shorter than 4 GiB).
+        let mut header = [0u8; SHORT_WINDOW];
+        let n = limit.min(input.len()).saturating_sub(pos).min(SHORT_WINDOW);
+        let in_hole = hole.filter(|h| overlaps(&h.range(), pos, pos + n));
+        let Some(read) = header.get_mut(..n) else { return Ok(Segments::Other) };
+        match in_hole {
+            None => match input.get(pos..pos + n) {
+                Some(bytes) => read.copy_from_slice(bytes),
+                None => return Ok(Segments::Other),
+            },
+            Some(_) => match read_window(input, pos, limit, hole, read, flags)? {
+                Some(_) => {}
+                None => return Ok(Segments::Missing),
+            },
+        }
+        let (hdr, len) = match header {
+            [0, 0, ..] if end.is_none() && n >= 2 => {
+                flags.fetched |= in_hole.is_some_and(|h| overlaps(&h.range(), pos, pos + 2));
+                return Ok(Segments::Measured { content, count, end: pos + 2 });
+            }
+            [0x04, short, ..] if short < 0x80 && n >= 2 => (2, usize::from(short)),
+            [0x04, long, ..] if (0x81..=0x84).contains(&long) => {
+                let k = usize::from(long & 0x7f);
+                let Some(octets) = header.get(2..2 + k).filter(|_| 2 + k <= n) else {
+                    return Ok(Segments::Other);
+                };
+                let value = octets.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+                // Not the fewest octets: DER would shorten it (the segment is not written).
+                flags.long_length |= value <= 0x7f || octets.first() == Some(&0);
+                (2 + k, value)
+            }
+            _ => return Ok(Segments::Other),
+        };
+        let next = pos + hdr + len;
+        if next > limit || end.is_some_and(|e| next > e) || count == budget {
+            return Ok(Segments::Other);
+        }
+        flags.fetched |= in_hole.is_some_and(|h| overlaps(&h.range(), pos, pos + hdr));
+        content += len as u64;
+        count += 1;
+        pos = next;
+    }
+}
+
+/// Identifier (at most 5 octets here) plus length (at most 9) octets.
+const HEADER_WINDOW: usize = 16;
+/// One identifier octet and up to five length octets: the usual header, read first.
+const SHORT_WINDOW: usize = 6;
+
+/// Whether the header starting `short` (its first [`SHORT_WINDOW`] bytes) may not fit in them.
+fn header_may_be_longer(short: &[u8]) -> bool {
+    let high_tag = short.first().is_some_and(|&b| b & 0x1f == 0x1f);
+    let long_length =
+        short.get(1).is_some_and(|&b| b > 0x80 && 2 + usize::from(b & 0x7f) > SHORT_WINDOW);
+    short.len() == SHORT_WINDOW && (high_tag || long_length)
+}
+
+/// Whether `pos..end` overlaps `range`.
+fn overlaps(range: &std::ops::Range<usize>, pos: usize, end: usize) -> bool {
+    pos < range.end && range.start < end && pos < end
+}
+
+/// The input bytes at one position, missing ones fetched: an end-of-contents check and the
+/// header read that follows it at the same position share one fetch.
+#[derive(Default)]
+struct Window {
+    /// (position, limit) of the bytes held, if any.
+    at: Option<(usize, usize)>,
+    len: usize,
+    bytes: [u8; HEADER_WINDOW],
+}
+
+impl Window {
+    /// [`read_window`] at `pos`, up to `limit`, or the bytes already read there.
+    fn read(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        limit: usize,
+        want: usize,
+        hole: Option<&dyn Missing>,
+        flags: &mut Flags,
+    ) -> Result<Option<&[u8]>, BerError> {
+        let held = self.at == Some((pos, limit))
+            && (self.len >= want || pos + self.len >= limit.min(input.len()));
+        if !held {
+            self.at = None;
+            let Some(bytes) = self.bytes.get_mut(..want.min(HEADER_WINDOW)) else {
+                flags.needs_missing = true;
+                return Ok(None);
+            };
+            match read_window(input, pos, limit, hole, bytes, flags)? {
+                Some(read) => self.len = read.len(),
+                None => return Ok(None),
+            }
+            self.at = Some((pos, limit));
+        }
+        Ok(self.bytes.get(..self.len.min(want)))
+    }
+}
+
+/// Copies the input bytes at `pos..` (up to `window.len()`, not past `limit`) into `window`,
+/// fetching those that are missing. `Ok(None)` (with the flag set) when a fetch fails.
+fn read_window<'w>(
+    input: &[u8],
+    pos: usize,
+    limit: usize,
+    hole: Option<&dyn Missing>,
+    window: &'w mut [u8],
+    flags: &mut Flags,
+) -> Result<Option<&'w [u8]>, BerError> {
+    let end = limit.min(input.len()).min(pos.saturating_add(window.len()));
+    let n = end.saturating_sub(pos);
+    let (Some(bytes), Some(out)) = (input.get(pos..end), window.get_mut(..n)) else {
+        return Err(BerError::Truncated { offset: pos, what: "identifier octets cut short" });
+    };
+    let Some(h) = hole else {
+        out.copy_from_slice(bytes);
+        return Ok(Some(out));
+    };
+    // The bytes before, in and after the hole (those in it are not even looked at: in a large
+    // hole they are far apart, and each would cost a cache miss).
+    let range = h.range();
+    let from = range.start.clamp(pos, end) - pos;
+    let to = range.end.clamp(pos, end) - pos;
+    if let (Some(o), Some(b)) = (out.get_mut(..from), bytes.get(..from)) {
+        o.copy_from_slice(b);
+    }
+    if let (Some(o), Some(b)) = (out.get_mut(to..), bytes.get(to..)) {
+        o.copy_from_slice(b);
+    }
+    if from < to {
+        let fetched = out.get_mut(from..to).is_some_and(|o| h.fetch(pos + from, o));
+        if !fetched {
+            flags.needs_missing = true;
+            return Ok(None);
+        }
+    }
+    Ok(Some(out))
 }
 
 /// A BIT STRING segment starts with its unused-bits count, 0..=7 (X.690 §8.6.2.2).
@@ -664,6 +941,8 @@ struct Measure {
     total: usize,
     /// The real content length of each elided `encryptedContent [0]`, in document order.
     elided: Vec<u64>,
+    /// Where each constructed elided `encryptedContent [0]` ends, in document order.
+    elided_ends: Vec<usize>,
 }
 
 impl Measure {
@@ -677,13 +956,19 @@ impl Measure {
 
 impl Sink for Measure {
     fn open(&mut self, tag: &Tag<'_>, merge: Option<StringKind>, in_merge: bool) {
-        self.lengths.push(0);
+        // Segments inside a merged string are not written: no length to remember.
+        let slot = if in_merge {
+            usize::MAX
+        } else {
+            self.lengths.push(0);
+            self.lengths.len() - 1
+        };
         if merge == Some(StringKind::Elided) && !in_merge {
             self.elided.push(0);
         }
         // A merged BIT STRING starts with its unused-bits octet.
         let initial = usize::from(merge == Some(StringKind::Bits) && !in_merge);
-        self.open.push((self.lengths.len() - 1, tag.bytes.len(), initial, in_merge));
+        self.open.push((slot, tag.bytes.len(), initial, in_merge));
     }
 
     fn primitive(
@@ -710,6 +995,16 @@ impl Sink for Measure {
         }
     }
 
+    fn elided_end(&mut self, end: usize) {
+        self.elided_ends.push(end);
+    }
+
+    fn elided_segments(&mut self, len: u64) {
+        if let Some(total) = self.elided.last_mut() {
+            *total += len;
+        }
+    }
+
     fn close(&mut self, in_merge: bool, _bits_unused: u8) {
         if let Some((slot, tag_len, content, _)) = self.open.pop() {
             if let Some(l) = self.lengths.get_mut(slot) {
@@ -730,6 +1025,8 @@ struct Emit {
     elided_lengths: std::vec::IntoIter<u64>,
     /// Where each elided string was written.
     elided: Vec<Elided>,
+    /// Where each constructed elided string ends in the input, from pass 1.
+    elided_ends: std::vec::IntoIter<usize>,
     /// For each open element written with a header: where its merged BIT STRING's unused-bits
     /// octet sits (patched when it closes), or `None`.
     bits_patches: Vec<Option<usize>>,
@@ -756,10 +1053,10 @@ impl Emit {
 
 impl Sink for Emit {
     fn open(&mut self, tag: &Tag<'_>, merge: Option<StringKind>, in_merge: bool) {
-        let len = self.lengths.next().unwrap_or(0);
         if in_merge {
             return;
         }
+        let len = self.lengths.next().unwrap_or(0);
         if merge == Some(StringKind::Elided) {
             let len = self.elided_lengths.next().unwrap_or(0);
             self.elided.push(Elided { offset: self.out.len(), len });
@@ -796,6 +1093,10 @@ impl Sink for Emit {
                 self.out.extend_from_slice(content);
             }
         }
+    }
+
+    fn skip_elided(&mut self) -> Option<usize> {
+        self.elided_ends.next()
     }
 
     fn close(&mut self, in_merge: bool, bits_unused: u8) {
@@ -960,5 +1261,104 @@ mod tests {
             Err(BerError::TooManyElements { max: 10, .. })
         ));
         assert!(to_der(&input).is_ok());
+    }
+
+    /// The real bytes of a buffer whose `range` was overwritten; counts the fetches.
+    struct Hidden {
+        real: Vec<u8>,
+        range: std::ops::Range<usize>,
+        fetches: std::cell::Cell<usize>,
+    }
+
+    impl Missing for Hidden {
+        fn range(&self) -> std::ops::Range<usize> {
+            self.range.clone()
+        }
+        fn fetch(&self, at: usize, out: &mut [u8]) -> bool {
+            self.fetches.set(self.fetches.get() + 1);
+            assert!(at >= self.range.start && at + out.len() <= self.range.end);
+            out.copy_from_slice(&self.real[at..at + out.len()]);
+            true
+        }
+    }
+
+    /// An EncryptedContentInfo with indefinite lengths and `segments` ciphertext segments of
+    /// 200 bytes, as `openssl cms -stream` writes it, after an OID and a small SEQUENCE.
+    fn streamed(segments: usize) -> Vec<u8> {
+        let mut input = hex("30 80 06 01 2a 30 03 02 01 07 a0 80");
+        for i in 0..segments {
+            input.extend(hex("04 81 c8"));
+            input.extend([i as u8; 200]);
+        }
+        input.extend(hex("00 00 00 00"));
+        input
+    }
+
+    /// What `to_der_eliding_with_hole` gives: the DER and the elided lengths.
+    type Normalised = (Vec<u8>, Vec<Elided>);
+
+    /// `to_der_eliding_with_hole` of `real` with `range` garbled, and how many fetches it made.
+    fn with_hole(real: &[u8], range: std::ops::Range<usize>) -> (Option<Normalised>, usize) {
+        let mut garbled = real.to_vec();
+        garbled[range.clone()].fill(0xee);
+        let hidden = Hidden { real: real.to_vec(), range, fetches: std::cell::Cell::new(0) };
+        let got = to_der_eliding_with_hole(&garbled, &Limits::default(), &hidden)
+            .ok()
+            .flatten()
+            .map(|(der, elided)| (der.bytes.into_owned(), elided));
+        (got, hidden.fetches.get())
+    }
+
+    #[test]
+    fn a_hole_across_ciphertext_segments_is_read_through_its_headers() {
+        let real = streamed(50);
+        let (der, elided) = to_der_eliding_encrypted_content(&real, &Limits::default()).unwrap();
+        let expected = (der.bytes.into_owned(), elided);
+        assert_eq!(expected.1[0].len, 50 * 200);
+        // From inside the first segment to inside the last: 49 headers to fetch, once each
+        // (the second pass goes past the measured segments).
+        let (got, fetches) = with_hole(&real, 20..real.len() - 100);
+        assert_eq!(got, Some(expected.clone()));
+        assert!((49..=60).contains(&fetches), "{fetches} fetches");
+        // Holes over every byte of the segment headers alone, one at a time.
+        for at in (12..real.len() - 4).step_by(203) {
+            assert_eq!(with_hole(&real, at..at + 3).0, Some(expected.clone()), "header at {at}");
+        }
+        // The end-of-contents octets are read, and fetched too.
+        assert_eq!(with_hole(&real, 1000..real.len()).0, Some(expected));
+    }
+
+    #[test]
+    fn a_hole_over_anything_but_ciphertext_and_its_framing_is_not_answered() {
+        let real = streamed(5);
+        // The OID's content, the SEQUENCE's INTEGER: content that is read.
+        assert_eq!(with_hole(&real, 4..5).0, None);
+        assert_eq!(with_hole(&real, 9..10).0, None);
+        // A DER input is returned as it is: a hole over a header would stay in the answer.
+        let der = to_der(&real).unwrap().bytes.into_owned();
+        assert_eq!(with_hole(&der, 7..8).0, None);
+        // ... but a hole inside the ciphertext of a DER input is fine: returned as it is, with
+        // the ciphertext (never read) still garbled. The header window before it may fetch a
+        // few of its bytes, once per pass, unused.
+        let (got, fetches) = with_hole(&der, 20..900);
+        let (bytes, elided) = got.expect("answered");
+        assert_eq!((&bytes[..20], &bytes[900..], elided.len()), (&der[..20], &der[900..], 0));
+        assert!(fetches <= 2, "{fetches} fetches");
+    }
+
+    #[test]
+    fn a_failed_fetch_is_not_answered() {
+        struct Broken;
+        impl Missing for Broken {
+            fn range(&self) -> std::ops::Range<usize> {
+                20..400
+            }
+            fn fetch(&self, _: usize, _: &mut [u8]) -> bool {
+                false
+            }
+        }
+        let real = streamed(5);
+        let got = to_der_eliding_with_hole(&real, &Limits::default(), &Broken).unwrap();
+        assert!(got.is_none());
     }
 }

@@ -297,14 +297,16 @@ pub fn inspect(bytes: &[u8]) -> Result<CmsSummary, CmsError> {
     summarise(der, &elided)
 }
 
-/// [`inspect`] of an envelope whose bytes in `hole` are unknown (zero-filled): the audit skims
-/// the middle of large base64 bodies. `None` when the answer could depend on those bytes: the
-/// object is not an envelope, or the hole is not wholly inside its encrypted content (which is
-/// measured, never read), or the walk failed (perhaps on the unknown bytes). Otherwise the
-/// summary is exactly what [`inspect`] of the real bytes gives.
+/// [`inspect`] of an envelope some of whose bytes are missing (`missing`: where, and how to
+/// fetch the real ones): the audit skims the middle of large base64 bodies. The BER walk fetches
+/// every identifier and length it reads in the hole (the segment headers of a BER ciphertext)
+/// and never reads the encrypted content. `None` when the answer could depend on other missing
+/// bytes (the object is not an envelope, or the hole holds more than its encrypted content and
+/// segment headers), or the walk failed (perhaps on the missing bytes). Otherwise the summary
+/// is exactly what [`inspect`] of the real bytes gives.
 pub(crate) fn inspect_with_hole(
     bytes: &[u8],
-    hole: std::ops::Range<usize>,
+    missing: &dyn ber::Missing,
 ) -> Option<Result<CmsSummary, CmsError>> {
     let enveloped = matches!(
         peek_content_type(bytes).as_deref(),
@@ -314,7 +316,7 @@ pub(crate) fn inspect_with_hole(
         return None;
     }
     let (der, elided) =
-        ber::to_der_eliding_with_hole(bytes, &ber::Limits::default(), hole).ok()??;
+        ber::to_der_eliding_with_hole(bytes, &ber::Limits::default(), missing).ok()??;
     Some(summarise(der, &elided))
 }
 

@@ -310,8 +310,25 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The bytes a skimmed body lacks, fetched from their base64 text when the BER walk reads them.
+struct HoleBytes<'h, 'r> {
+    hole: &'h BodyHole<'r>,
+    /// Where the last fetch found its letters: the walk reads forward.
+    cursor: std::cell::Cell<(usize, usize)>,
+}
+
+impl crate::ber::Missing for HoleBytes<'_, '_> {
+    fn range(&self) -> std::ops::Range<usize> {
+        self.hole.at..self.hole.at + self.hole.len
+    }
+
+    fn fetch(&self, at: usize, out: &mut [u8]) -> bool {
+        self.hole.fetch(at, out, &self.cursor)
+    }
+}
+
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
-/// length with whatever bytes in the hole (they are never read when an answer is given, see
+/// length with whatever bytes in the hole (the walk fetches the few it reads, see
 /// [`cms::inspect_with_hole`], so a reused buffer does).
 fn inspect_with_hole(
     kept: &[u8],
@@ -328,7 +345,8 @@ fn inspect_with_hole(
         }
         full.get_mut(..hole.at)?.copy_from_slice(head);
         full.get_mut(tail_at..len)?.copy_from_slice(tail);
-        let result = cms::inspect_with_hole(full.get(..len)?, hole.at..tail_at);
+        let missing = HoleBytes { hole, cursor: std::cell::Cell::new((0, 0)) };
+        let result = cms::inspect_with_hole(full.get(..len)?, &missing);
         if full.len() > SCRATCH_KEEP {
             *full = Vec::new();
         }
@@ -356,4 +374,59 @@ pub fn decrypt_all(
         results.push((env.path.clone(), outcome));
     }
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::skim;
+    use crate::build::{self, mime, BuildCipher};
+    use rand::SeedableRng;
+
+    fn cert(name: &str) -> x509_cert::Certificate {
+        let path = format!("{}/testdata/certs/store/{name}.pem", env!("CARGO_MANIFEST_DIR"));
+        let pem = std::fs::read(path).expect("test PKI");
+        <x509_cert::Certificate as der::DecodePem>::from_pem(&pem).expect("certificate")
+    }
+
+    /// An envelope of `size` bytes for alice and bob, in DER and re-encoded as streamed BER.
+    fn envelopes(size: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let content: Vec<u8> =
+            (0..size).map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8).collect();
+        let der = build::envelope(
+            &content,
+            &[&cert("alice"), &cert("bob")],
+            BuildCipher::Aes256Cbc,
+            &mut rng,
+        )
+        .expect("envelope");
+        let ber = build::to_ber_indefinite(&der).expect("ber");
+        (der, ber)
+    }
+
+    /// Skims a message carrying `envelope` and inspects its body through the hole.
+    fn through_the_hole(envelope: &[u8]) -> Option<Option<CmsSummary>> {
+        let headers = mime::Headers::new().with("From", "alice@example.com");
+        let entity = mime::pkcs7_mime_entity(envelope, mime::SmimeType::EnvelopedData);
+        let raw = mime::message(&headers, &entity);
+        let skimmed = skim::skim(&raw).expect("skimmed");
+        let msg = crate::message::OutgoingMessage::parser().parse(&skimmed.bytes).expect("parsed");
+        let holes = skimmed.holes_by_part(&raw, &msg).expect("holes where expected");
+        let (&id, hole) = holes.iter().next().expect("one hole");
+        assert!(hole.len > envelope.len() / 2, "most of the body is cut out");
+        let kept = msg.parts.get(id as usize).expect("part").contents();
+        inspect_with_hole(kept, hole).map(Result::ok)
+    }
+
+    #[test]
+    fn a_streamed_envelope_is_inspected_without_decoding_its_ciphertext() {
+        let (der, ber) = envelopes(400_000);
+        let whole = cms::inspect(&ber).expect("inspected");
+        let CmsSummary::Enveloped(summary) = &whole else { panic!("an envelope") };
+        assert!(summary.encrypted_content_len.is_some_and(|n| n >= 400_000));
+        // Answered through the hole, segment headers fetched: no fall-back to decoding it.
+        assert_eq!(through_the_hole(&ber), Some(Some(whole)));
+        assert_eq!(through_the_hole(&der), Some(cms::inspect(&der).ok()));
+    }
 }

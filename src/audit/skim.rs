@@ -25,6 +25,8 @@ use std::collections::HashMap;
 
 /// Bodies shorter than this (in base64 text) are left whole.
 pub const MIN_BODY: usize = 16 * 1024;
+/// Most bytes one [`BodyHole::fetch`] decodes (a BER identifier and length).
+pub const MAX_FETCH: usize = 16;
 /// Base64 text kept at the start of a skimmed body: 8 KiB of text, 6 KiB decoded, room for the
 /// RecipientInfos of a dozen recipients or more (with more, the hole is filled, see
 /// [`BodyHole::fill`]).
@@ -48,6 +50,11 @@ pub struct Hole {
     pub decoded_len: usize,
     /// Where the removed run was in the original.
     pub removed: std::ops::Range<usize>,
+    /// Where the body's run of pure base64 text is in the original (from the body's start).
+    pub run: std::ops::Range<usize>,
+    /// Letters in each whole 64-byte block of that run, in order: where a letter is can then be
+    /// found without counting from the start (see [`BodyHole::fetch`]).
+    pub blocks: Vec<u8>,
 }
 
 /// Where a skimmed part's decoded body lacks bytes, and the base64 text they come from.
@@ -59,9 +66,75 @@ pub struct BodyHole<'r> {
     pub len: usize,
     /// The removed base64 text: letters and white space, a multiple of four letters.
     pub text: &'r [u8],
+    /// The body's run of pure base64 text, from the body's start (it holds `text`).
+    pub run: &'r [u8],
+    /// Letters in each whole 64-byte block of `run`.
+    pub blocks: &'r [u8],
 }
 
+/// The value of each base64 letter (RFC 4648 §4), 255 for other bytes.
+const BASE64_VALUE: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Bytes per entry of [`Hole::blocks`].
+const BLOCK: usize = 64;
+
 impl BodyHole<'_> {
+    /// Decodes the body bytes at `at..at + out.len()` into `out`, reading only the base64
+    /// letters they come from (`cursor`: where the last search ended, letters before that block;
+    /// searches that move forward start there). `false` if they are not all in the run.
+    pub fn fetch(
+        &self,
+        at: usize,
+        out: &mut [u8],
+        cursor: &std::cell::Cell<(usize, usize)>,
+    ) -> bool {
+        let n = at / 3 * 4;
+        let (block, before) = self.block_of(n, cursor);
+        let start = block * BLOCK;
+        let count = self.blocks.get(block).copied();
+        // The block and the next: the letters wanted start in the first.
+        let text = self.run.get(start..(start + 2 * BLOCK).min(self.run.len())).unwrap_or_default();
+        decode_in(text, count, n - before, at, out)
+    }
+
+    /// The 64-byte block of `run` that holds the `n`th letter (or the first block after the
+    /// indexed ones), and the letters before it.
+    fn block_of(&self, n: usize, cursor: &std::cell::Cell<(usize, usize)>) -> (usize, usize) {
+        let (mut block, mut before) = cursor.get();
+        if n < before {
+            (block, before) = (0, 0);
+        }
+        // Eight blocks at a time while they all come before the letter (a jump of a kilobyte
+        // of text or so between two fetches is the usual case).
+        while let Some(eight) = self.blocks.get(block..block + 8) {
+            let Ok(eight) = <[u8; 8]>::try_from(eight) else { break };
+            let total = sum_of_bytes(u64::from_le_bytes(eight));
+            if before + total > n {
+                break;
+            }
+            before += total;
+            block += 8;
+        }
+        while let Some(&count) = self.blocks.get(block) {
+            if before + usize::from(count) > n {
+                break;
+            }
+            before += usize::from(count);
+            block += 1;
+        }
+        cursor.set((block, before));
+        (block, before)
+    }
+
     /// The whole decoded body, given the skimmed one (`kept`). The removed text is pure base64
     /// in whole groups, which every decoder decodes alike, so this is the body mail-parser
     /// decodes from the original. `None` if `kept` is not the body this hole was cut from.
@@ -108,7 +181,7 @@ pub fn skim(raw: &[u8]) -> Option<Skimmed> {
     let mut bytes = Vec::with_capacity(raw.len().saturating_sub(removed));
     let mut holes = Vec::with_capacity(cuts.len());
     let mut from = 0;
-    for cut in &cuts {
+    for mut cut in cuts {
         let shift = from - bytes.len();
         bytes.extend_from_slice(raw.get(from..cut.start)?);
         holes.push(Hole {
@@ -117,6 +190,8 @@ pub fn skim(raw: &[u8]) -> Option<Skimmed> {
             head_decoded: cut.head_letters / 4 * 3,
             decoded_len: cut.letters / 4 * 3,
             removed: cut.start..cut.end,
+            run: cut.body..cut.body + cut.run,
+            blocks: std::mem::take(&mut cut.blocks),
         });
         from = cut.end;
     }
@@ -128,7 +203,7 @@ impl Skimmed {
     /// Checks the holes against mail-parser's parse of the copy and returns, by part id, where
     /// each skimmed body lacks bytes (`raw`: the original); `None` if any hole is not where the walk expected.
     pub fn holes_by_part<'r>(
-        &self,
+        &'r self,
         raw: &'r [u8],
         msg: &Message<'_>,
     ) -> Option<HashMap<u32, BodyHole<'r>>> {
@@ -156,7 +231,14 @@ impl Skimmed {
             }
             let id = u32::try_from(id).ok()?;
             let text = raw.get(hole.removed.clone())?;
-            let body_hole = BodyHole { at: hole.head_decoded, len: hole.decoded_len, text };
+            let run = raw.get(hole.run.clone())?;
+            let body_hole = BodyHole {
+                at: hole.head_decoded,
+                len: hole.decoded_len,
+                text,
+                run,
+                blocks: &hole.blocks,
+            };
             if out.insert(id, body_hole).is_some() {
                 return None;
             }
@@ -191,6 +273,10 @@ struct Cut {
     head_letters: usize,
     /// Base64 letters in the run (a multiple of 4).
     letters: usize,
+    /// Length of the body's clean base64 run (from `body`).
+    run: usize,
+    /// Letters per whole 64-byte block of that run.
+    blocks: Vec<u8>,
 }
 
 /// Walks the MIME structure as mail-parser does and proposes the runs to cut.
@@ -294,25 +380,119 @@ fn skip_crlf(raw: &[u8], mut pos: usize) -> usize {
 /// The run to cut from a base64 body starting at `body`, if it is long enough.
 fn cut_in(raw: &[u8], body: usize) -> Option<Cut> {
     let text = raw.get(body..)?;
-    let (run, letters) = clean_run_parallel(text);
+    let (run, letters, blocks) = clean_run_parallel(text);
     if run < MIN_BODY {
         return None;
     }
     // Head: KEEP_HEAD bytes, then up to a multiple of four letters.
-    let (mut start, mut head_letters) = (KEEP_HEAD, clean_run(text.get(..KEEP_HEAD)?).1);
+    let (mut start, mut head_letters) = (KEEP_HEAD, clean_run(text.get(..KEEP_HEAD)?, None).1);
     while head_letters % 4 != 0 {
         head_letters += usize::from(!is_space(*text.get(start)?));
         start += 1;
     }
     // Tail: KEEP_TAIL bytes, moved forward until the run is a multiple of four letters.
     let mut end = run.checked_sub(KEEP_TAIL).filter(|&e| e > start)?;
-    let tail_letters = clean_run(text.get(end..run)?).1;
+    let tail_letters = clean_run(text.get(end..run)?, None).1;
     let mut cut_letters = letters.checked_sub(head_letters + tail_letters)?;
     while cut_letters % 4 != 0 {
         cut_letters += usize::from(!is_space(*text.get(end).filter(|_| end < run)?));
         end += 1;
     }
-    Some(Cut { body, start: body + start, end: body + end, head_letters, letters: cut_letters })
+    Some(Cut {
+        body,
+        start: body + start,
+        end: body + end,
+        head_letters,
+        letters: cut_letters,
+        run,
+        blocks,
+    })
+}
+
+/// Decodes `out.len()` body bytes at `at` from `text`, a copy of the run from the start of the
+/// block holding letter `at / 3 * 4`, which is the block's `nth` letter; `count`: the block's
+/// letters if it is an indexed (clean, whole) block. `false` if `text` does not hold them all.
+fn decode_in(text: &[u8], count: Option<u8>, nth: usize, at: usize, out: &mut [u8]) -> bool {
+    // The k-th letter of a block is k places in, plus one for each white space byte before it
+    // (a block has only a few: a line break or two).
+    let mut pos = nth;
+    match count {
+        Some(count) if usize::from(count) == BLOCK => {}
+        Some(_) => {
+            let Some(block) = text.get(..BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+            else {
+                return false;
+            };
+            let mut spaces = space_mask(block);
+            while spaces != 0 && (spaces.trailing_zeros() as usize) <= pos {
+                pos += 1;
+                spaces &= spaces - 1;
+            }
+        }
+        // Past the indexed blocks: count the letters.
+        None => match text.iter().enumerate().filter(|(_, &b)| !is_space(b)).nth(nth) {
+            Some((i, _)) => pos = i,
+            None => return false,
+        },
+    }
+    let first_group = at / 3;
+    let groups = (at + out.len()).div_ceil(3) - first_group;
+    let mut letters = [0u8; 4 * (MAX_FETCH / 3 + 2)];
+    let Some(letters) = letters.get_mut(..4 * groups) else { return false };
+    // Usually the letters are on one line; else skip the line breaks between them.
+    match text.get(pos..pos + letters.len()) {
+        // In a clean run, white space is exactly the bytes below `!`.
+        Some(line) if line.iter().all(|&b| b > b' ') => letters.copy_from_slice(line),
+        _ => {
+            let mut rest = text.get(pos..).unwrap_or_default().iter().filter(|&&b| !is_space(b));
+            for slot in letters.iter_mut() {
+                let Some(&letter) = rest.next() else { return false };
+                *slot = letter;
+            }
+        }
+    }
+    let mut decoded = [0u8; 3 * (MAX_FETCH / 3 + 2)];
+    for (group, bytes) in letters.chunks_exact(4).zip(decoded.chunks_exact_mut(3)) {
+        let mut value = 0u32;
+        for &letter in group {
+            let Some(&six) = BASE64_VALUE.get(usize::from(letter)).filter(|&&v| v < 64) else {
+                return false;
+            };
+            value = value << 6 | u32::from(six);
+        }
+        bytes.copy_from_slice(&value.to_be_bytes()[1..]);
+    }
+    let skip = at - 3 * first_group;
+    match decoded.get(skip..skip + out.len()) {
+        Some(bytes) => {
+            out.copy_from_slice(bytes);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The sum of the eight bytes of `x` (each at most 64).
+fn sum_of_bytes(x: u64) -> usize {
+    let pairs = (x & 0x00ff_00ff_00ff_00ff) + ((x >> 8) & 0x00ff_00ff_00ff_00ff);
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
+}
+
+/// Bit i set when byte i of `block` is white space; `block` must be base64 letters and white
+/// space only (a clean block), where white space is exactly the bytes below `!` (0x21).
+fn space_mask(block: &[u8; BLOCK]) -> u64 {
+    let mut mask = 0u64;
+    for (i, word) in block.chunks_exact(8).enumerate() {
+        let Ok(word) = <[u8; 8]>::try_from(word) else { continue };
+        let word = u64::from_le_bytes(word);
+        // Every byte is ASCII: adding 0x5f sets its top bit exactly when it is 0x21 or more,
+        // with no carry into the next byte.
+        let below = !(word.wrapping_add(0x5f5f_5f5f_5f5f_5f5f)) & 0x8080_8080_8080_8080;
+        // Gather the eight top bits into one byte, byte i to bit i.
+        let bits = ((below >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
+        mask |= bits << (8 * i);
+    }
+    mask
 }
 
 fn is_space(b: u8) -> bool {
@@ -321,9 +501,9 @@ fn is_space(b: u8) -> bool {
 
 /// The length of the leading run of base64 letters (`A-Z a-z 0-9 + /`) and white space in
 /// `bytes`, and how many letters it holds. Padding (`=`) ends the run. Written branch-free over
-/// blocks so that the compiler vectorises it: this is the one pass over a skimmed body.
-fn clean_run(bytes: &[u8]) -> (usize, usize) {
-    const BLOCK: usize = 64;
+/// blocks so that the compiler vectorises it: this is the one pass over a skimmed body. With
+/// `blocks`, the letters of each whole block in the run are pushed to it.
+fn clean_run(bytes: &[u8], mut blocks: Option<&mut Vec<u8>>) -> (usize, usize) {
     let mut done = 0;
     let mut letters = 0;
     for block in bytes.chunks_exact(BLOCK) {
@@ -334,6 +514,9 @@ fn clean_run(bytes: &[u8]) -> (usize, usize) {
         }
         letters += BLOCK - usize::from(spaces);
         done += BLOCK;
+        if let Some(blocks) = blocks.as_deref_mut() {
+            blocks.push(BLOCK as u8 - spaces);
+        }
     }
     for &b in bytes.get(done..).unwrap_or_default() {
         let (space, ok) = classify(b);
@@ -346,33 +529,58 @@ fn clean_run(bytes: &[u8]) -> (usize, usize) {
     (done, letters)
 }
 
-/// Above this size, [`clean_run_parallel`] scans slices of this size on all cores.
-const PARALLEL_SLICE: usize = 2 * 1024 * 1024;
+/// From this size on, [`clean_run_parallel`] scans the input in slices, one per thread.
+const PARALLEL_FROM: usize = 4 * 1024 * 1024;
 
-/// [`clean_run`] of a large input, its slices scanned in parallel (one huge message should not
-/// take longer than reading it; the scan is the only pass over a skimmed body). The answer is the
-/// same: slices are joined up to the first one whose run stops short.
-fn clean_run_parallel(bytes: &[u8]) -> (usize, usize) {
-    use rayon::prelude::*;
-    if bytes.len() < 2 * PARALLEL_SLICE {
-        return clean_run(bytes);
+/// [`clean_run`] of a large input, its slices scanned at once on as many threads as rayon's
+/// pool has (`--jobs`): one huge message should not take longer than reading it, and the scan
+/// is the only pass over a skimmed body. The answer is the same: slices are joined up to the
+/// first one whose run stops short. Also returns the letters of each whole 64-byte block of the
+/// run.
+///
+/// The slices run on scoped threads of their own, the calling thread scanning the first: on
+/// rayon's pool, the workers went on spinning for work after the scan and slowed the walk that
+/// follows it by a third on two cores.
+fn clean_run_parallel(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+    let scan = |slice: &[u8]| {
+        let mut blocks = Vec::with_capacity(slice.len() / BLOCK);
+        let (run, letters) = clean_run(slice, Some(&mut blocks));
+        (slice.len(), run, letters, blocks)
+    };
+    let threads = rayon::current_num_threads().clamp(1, 64);
+    if bytes.len() < PARALLEL_FROM || threads == 1 {
+        let (_, run, letters, blocks) = scan(bytes);
+        return (run, letters, blocks);
     }
-    let slices: Vec<(usize, usize, usize)> = bytes
-        .par_chunks(PARALLEL_SLICE)
-        .map(|slice| {
-            let (run, letters) = clean_run(slice);
-            (slice.len(), run, letters)
-        })
-        .collect();
+    // Slices of whole blocks, so that the block counts join up.
+    let slice_len = bytes.len().div_ceil(threads).div_ceil(BLOCK) * BLOCK;
+    let slices: Vec<(usize, usize, usize, Vec<u8>)> = std::thread::scope(|scope| {
+        let mut chunks = bytes.chunks(slice_len);
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> = chunks
+            .map(|chunk| {
+                (chunk, std::thread::Builder::new().spawn_scoped(scope, move || scan(chunk)))
+            })
+            .collect();
+        let mut slices = vec![scan(first)];
+        for (chunk, handle) in others {
+            // A thread that could not be started (or failed) is made up for here.
+            let done = handle.ok().and_then(|h| h.join().ok());
+            slices.push(done.unwrap_or_else(|| scan(chunk)));
+        }
+        slices
+    });
     let (mut done, mut letters) = (0, 0);
-    for (len, run, slice_letters) in slices {
+    let mut blocks = Vec::with_capacity(bytes.len() / BLOCK);
+    for (len, run, slice_letters, slice_blocks) in slices {
         done += run;
         letters += slice_letters;
+        blocks.extend_from_slice(&slice_blocks);
         if run < len {
             break;
         }
     }
-    (done, letters)
+    (done, letters, blocks)
 }
 
 /// (non-zero if any byte is not a letter or white space, white space count). A fixed-size
@@ -405,25 +613,82 @@ mod tests {
     #[test]
     fn clean_run_counts_letters_and_stops_at_padding_or_dash() {
         let text = b"QUJD\r\nREVG\r\nRw==\r\n--b";
-        assert_eq!(clean_run(text), (14, 10));
+        assert_eq!(clean_run(text, None), (14, 10));
         let long: Vec<u8> = b"QUJDREVG\r\n".iter().copied().cycle().take(1000).collect();
-        assert_eq!(clean_run(&long), (1000, 800));
+        assert_eq!(clean_run(&long, None), (1000, 800));
         let mut dashed = long.clone();
         dashed[700] = b'-';
-        assert_eq!(clean_run(&dashed), (700, 560));
-        assert_eq!(clean_run(b""), (0, 0));
+        assert_eq!(clean_run(&dashed, None), (700, 560));
+        assert_eq!(clean_run(b"", None), (0, 0));
+    }
+
+    /// The plain scan with its block counts.
+    fn scan(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+        let mut blocks = Vec::new();
+        let (run, letters) = clean_run(bytes, Some(&mut blocks));
+        (run, letters, blocks)
     }
 
     #[test]
     fn parallel_scan_agrees_with_the_plain_one() {
-        let long: Vec<u8> =
-            b"QUJDREVG\r\n".iter().copied().cycle().take(5 * PARALLEL_SLICE).collect();
-        assert_eq!(clean_run_parallel(&long), clean_run(&long));
-        for stop in [0, 17, PARALLEL_SLICE - 1, PARALLEL_SLICE, 3 * PARALLEL_SLICE + 5] {
+        let len = PARALLEL_FROM + PARALLEL_FROM / 2;
+        let long: Vec<u8> = b"QUJDREVG\r\n".iter().copied().cycle().take(len).collect();
+        assert_eq!(clean_run_parallel(&long), scan(&long));
+        // Stops in the first slice, at and around the slice boundaries of 2, 3 and 4 threads.
+        let mut stops = vec![0, 17, len - 1];
+        for threads in [2, 3, 4] {
+            let boundary = len.div_ceil(threads).div_ceil(BLOCK) * BLOCK;
+            stops.extend([boundary - 1, boundary, boundary + 1]);
+        }
+        for stop in stops {
             let mut cut = long.clone();
             cut[stop] = b'=';
-            assert_eq!(clean_run_parallel(&cut), clean_run(&cut), "stop at {stop}");
+            assert_eq!(clean_run_parallel(&cut), scan(&cut), "stop at {stop}");
             assert_eq!(clean_run_parallel(&cut).0, stop);
+        }
+    }
+
+    /// Base64 of `data` in lines of `line` letters ending in `eol`, with a ragged line now and
+    /// then (some encoders do that), as a [`BodyHole`] over the whole run.
+    fn encoded(data: &[u8], line: usize, eol: &[u8]) -> Vec<u8> {
+        use base64::Engine as _;
+        let text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(data);
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut n = 0;
+        while at < text.len() {
+            n += 1;
+            let width = if n % 7 == 0 { line / 2 + n % 5 } else { line };
+            let end = (at + width).min(text.len());
+            out.extend_from_slice(&text.as_bytes()[at..end]);
+            out.extend_from_slice(eol);
+            at = end;
+        }
+        out
+    }
+
+    #[test]
+    fn fetch_decodes_any_window_from_the_letters_it_needs() {
+        let data: Vec<u8> =
+            (0..30_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+        for (line, eol) in [(76, &b"\r\n"[..]), (64, b"\n"), (100_000, b"")] {
+            let text = encoded(&data[..29_997], line, eol);
+            let (run, letters, blocks) = clean_run_parallel(&text);
+            assert_eq!((run, letters), (text.len(), 29_997 / 3 * 4));
+            let hole = BodyHole { at: 0, len: 29_997, text: &text, run: &text, blocks: &blocks };
+            let cursor = std::cell::Cell::new((0, 0));
+            // Forward, as a BER walk reads, then backward, then odd windows.
+            let mut positions: Vec<usize> = (0..29_980).step_by(1_004).collect();
+            positions.extend([29_000, 5, 1, 0, 29_981, 12_345, 64, 63]);
+            for at in positions {
+                for n in [1, 2, 4, MAX_FETCH] {
+                    let mut out = [0u8; MAX_FETCH];
+                    assert!(hole.fetch(at, &mut out[..n], &cursor), "line {line}, at {at}, n {n}");
+                    assert_eq!(&out[..n], &data[at..at + n], "line {line}, at {at}, n {n}");
+                }
+            }
+            let mut out = [0u8; 4];
+            assert!(!hole.fetch(29_995, &mut out, &cursor), "past the run");
         }
     }
 
