@@ -7,7 +7,8 @@
 //!
 //! Inputs are built in the setup with `smime_lint::build` and the test PKI (deterministic, no
 //! network): (a) a small message encrypted for alice and bob; (b) a 10 MiB payload encrypted for
-//! them (DER, and BER with indefinite lengths as `openssl cms -stream` writes it), beside
+//! them (DER; BER with indefinite lengths and 1000-byte content chunks; and BER in the 4096-byte
+//! chunks of `openssl cms -stream`), beside
 //! `std::fs::read` of the same bytes from a file in the page cache; (c) a plain message with a
 //! 5 MiB PDF attachment. `unskimmed` is the reference path that decodes every base64 body in full
 //! (what the audit did before the fast path).
@@ -52,12 +53,16 @@ fn document(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
 }
 
-fn encrypted(content: &[u8], ber: bool) -> Vec<u8> {
+/// `chunk`: `None` for DER, else BER with indefinite lengths and content chunks of that size.
+fn encrypted(content: &[u8], chunk: Option<usize>) -> Vec<u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let der =
         build::envelope(content, &[&cert("alice"), &cert("bob")], BuildCipher::Aes256Cbc, &mut rng)
             .expect("envelope");
-    let der = if ber { build::to_ber_indefinite(&der).expect("ber") } else { der };
+    let der = match chunk {
+        Some(chunk) => build::to_ber_indefinite_chunked(&der, chunk).expect("ber"),
+        None => der,
+    };
     mime::message(&headers(), &mime::pkcs7_mime_entity(&der, mime::SmimeType::EnvelopedData))
 }
 
@@ -75,7 +80,7 @@ fn small(c: &mut Criterion) {
     let store = store();
     let options = options();
     let inner = mime::text_entity("Hi Bob,\r\n\r\nTuesday works for me.\r\n\r\nAlice\r\n");
-    let raw = encrypted(&inner, false);
+    let raw = encrypted(&inner, None);
     let mut group = c.benchmark_group("audit_small");
     group.throughput(Throughput::Elements(1));
     group.bench_function("encrypted_2_recipients", |b| {
@@ -88,8 +93,9 @@ fn large(c: &mut Criterion) {
     let store = store();
     let options = options();
     let inner = mime::attachment_entity("application/pdf", "figures.pdf", &document(BIG));
-    let der = encrypted(&inner, false);
-    let ber = encrypted(&inner, true);
+    let der = encrypted(&inner, None);
+    let ber = encrypted(&inner, Some(build::BER_CHUNK));
+    let ber_openssl = encrypted(&inner, Some(build::OPENSSL_STREAM_CHUNK));
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("big.eml");
     std::fs::File::create(&path).and_then(|mut f| f.write_all(&der)).expect("write");
@@ -104,6 +110,9 @@ fn large(c: &mut Criterion) {
     });
     group.bench_function("audit_ber_indefinite", |b| {
         b.iter(|| audit_message(black_box(&ber), &store, &options))
+    });
+    group.bench_function("audit_ber_openssl_stream", |b| {
+        b.iter(|| audit_message(black_box(&ber_openssl), &store, &options))
     });
     group.bench_function("read_and_audit_der", |b| {
         b.iter(|| {

@@ -350,6 +350,23 @@ fn ber_streams_the_spine_and_chunks_the_content(#[case] cipher: BuildCipher) {
     }
 }
 
+/// The chunk size `openssl cms -stream` writes, and the bounds of the chunk size.
+#[test]
+fn ber_chunk_size_is_chosen() {
+    let content = vec![b'z'; 10_000];
+    let der =
+        build::envelope(&content, &[&cert("bob")], BuildCipher::Aes128Cbc, &mut rng(12)).unwrap();
+    let openssl = build::to_ber_indefinite_chunked(&der, build::OPENSSL_STREAM_CHUNK).unwrap();
+    // 10,000 bytes of content padded to 10,016: two full 4096-byte chunks and one of 1824.
+    assert_eq!(count(&openssl, &[0x04, 0x82, 0x10, 0x00]), 2);
+    assert_eq!(count(&openssl, &[0x04, 0x82, 0x07, 0x20]), 1);
+    assert!(ber_to_der(&openssl) == der, "only the encoding changed");
+    let tiny = build::to_ber_indefinite_chunked(&der, 0).unwrap();
+    assert!(ber_to_der(&tiny) == der, "a chunk size of 0 is taken as 1");
+    let huge = build::to_ber_indefinite_chunked(&der, usize::MAX).unwrap();
+    assert_eq!(count(&huge, &[0x04, 0x82, 0x27, 0x20]), 1, "one chunk of all 10,016 bytes");
+}
+
 #[test]
 fn ber_streams_signed_data_econtent() {
     let content = vec![b'y'; 2500];

@@ -9,7 +9,8 @@
 //!   issuer and serial number) per recipient. Also the shapes real senders get wrong: a
 //!   RecipientInfo for any issuer+serial, and an envelope without its encrypted content.
 //! - [`to_ber_indefinite`]: the same structure re-encoded as `openssl cms -stream` and
-//!   Thunderbird write it (indefinite lengths, content in 1000-byte chunks).
+//!   Thunderbird write it (indefinite lengths, content in chunks: 1000 bytes by default,
+//!   4096 as `openssl cms -stream` writes them with [`to_ber_indefinite_chunked`]).
 //! - [`signed`]: SignedData with an RSA signature and the signer's certificate, attached or
 //!   detached (RFC 8551 §3.5).
 //! - [`mime`]: the MIME around them (application/pkcs7-mime, multipart/signed, and the
@@ -41,6 +42,8 @@ mod envelope;
 pub mod mime;
 mod signed;
 
-pub use ber::{to_ber_indefinite, BER_CHUNK};
+pub use ber::{
+    to_ber_indefinite, to_ber_indefinite_chunked, BER_CHUNK, MAX_CHUNK, OPENSSL_STREAM_CHUNK,
+};
 pub use envelope::{envelope, BuildCipher, BuildRecipient, EnvelopeBuilder};
 pub use signed::signed;
