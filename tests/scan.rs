@@ -16,7 +16,7 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use rstest::rstest;
 use smime_lint::scan::{
     estimate_total_bytes, messages, messages_from_reader, run_ordered, run_ordered_with,
-    MessageSource, PipelineLimits, Progress, RawMessage, ScanOptions,
+    MessageSource, PendingMessage, PipelineLimits, Progress, RawMessage, ScanOptions,
 };
 use smime_lint::Error;
 
@@ -432,7 +432,7 @@ fn break_stops_reading_and_working() {
 }
 
 #[rstest]
-fn a_slow_first_message_holds_back_the_reader(#[values(1, 2, 8)] jobs: usize) {
+fn a_slow_first_message_holds_back_the_input(#[values(1, 2, 8)] jobs: usize) {
     let limits = PipelineLimits::for_jobs(jobs);
     let in_flight = AtomicUsize::new(0);
     let peak = AtomicUsize::new(0);
@@ -445,7 +445,7 @@ fn a_slow_first_message_holds_back_the_reader(#[values(1, 2, 8)] jobs: usize) {
         inputs,
         jobs,
         |m| {
-            if index(&m) % 100 == 0 {
+            if index(&m).is_multiple_of(100) {
                 std::thread::sleep(Duration::from_millis(30));
             }
         },
@@ -459,7 +459,12 @@ fn a_slow_first_message_holds_back_the_reader(#[values(1, 2, 8)] jobs: usize) {
     assert_eq!(count, 300);
     let peak = peak.load(Ordering::SeqCst);
     assert!(peak <= limits.max_in_flight, "{peak} in flight, bound {}", limits.max_in_flight);
-    assert_eq!(peak, limits.max_in_flight, "the slow message lets the pipeline fill up");
+    if jobs == 1 {
+        // The calling thread is the only worker: one message at a time.
+        assert_eq!(peak, 1);
+    } else {
+        assert_eq!(peak, limits.max_in_flight, "the slow message lets the pipeline fill up");
+    }
 }
 
 #[test]
@@ -564,6 +569,60 @@ fn the_pipeline_reads_the_fixtures_in_the_same_order_as_a_plain_loop() {
     );
     assert_eq!(parallel, sequential);
     assert_eq!(parallel.len(), 14);
+}
+
+/// Workers reading the files themselves (`pending`) see exactly what a plain loop reads: the
+/// same labels and bytes in the same order, oversized and unreadable files and mbox entries
+/// included; the size used for the byte budget is the file's.
+#[test]
+fn pending_messages_are_read_by_the_workers_and_match_a_plain_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.eml"), "Subject: a\n\nbody\n").unwrap();
+    std::fs::write(dir.path().join("big.eml"), format!("Subject: big\n\n{}", "x".repeat(500)))
+        .unwrap();
+    std::fs::write(dir.path().join("box.mbox"), "From a\nSubject: m1\n\nFrom b\nSubject: m2\n\n")
+        .unwrap();
+    std::fs::write(dir.path().join("z.eml"), "Subject: z\n\n").unwrap();
+    let base = fixtures();
+    let paths = [base.join("maildir"), dir.path().to_path_buf(), base.join("mboxrd.mbox")];
+    let options = ScanOptions { max_message_size: 300, ..defaults() };
+
+    let plain: Vec<RawMessage> = messages(&paths, &options).unwrap().collect();
+    let sizes: Vec<(String, u64)> = messages(&paths, &options)
+        .unwrap()
+        .pending()
+        .map(|p: PendingMessage| (p.label().to_string(), p.size_hint()))
+        .collect();
+    assert_eq!(sizes.len(), plain.len());
+    let a = sizes.iter().find(|(label, _)| label.ends_with("/a.eml")).expect("a.eml");
+    assert_eq!(a.1, 17, "a file is admitted by its size before it is read");
+
+    for jobs in [1, 2, 8] {
+        let mut got = Vec::new();
+        run_ordered(
+            messages(&paths, &options).unwrap().pending(),
+            jobs,
+            |m: RawMessage| m,
+            |m| {
+                got.push(m);
+                ControlFlow::Continue(())
+            },
+            None,
+        );
+        assert_eq!(got, plain, "jobs {jobs}");
+    }
+    let big = plain.iter().find(|m| m.source.label.ends_with("big.eml")).expect("big.eml");
+    assert_eq!(big.bytes, Err("514 bytes, larger than the 300-byte limit".to_string()));
+    assert!(plain.iter().any(|m| m.source.label.ends_with("box.mbox#2")));
+}
+
+#[test]
+fn a_panic_in_the_input_reaches_the_caller() {
+    let result = std::panic::catch_unwind(|| {
+        let inputs = numbered(1000, 1).inspect(|m| assert_ne!(index(m), 17, "boom"));
+        run_ordered(inputs, 4, |m| index(&m), |_| ControlFlow::Continue(()), None);
+    });
+    assert!(result.is_err());
 }
 
 proptest! {

@@ -38,10 +38,10 @@ mod pipeline;
 mod progress;
 
 pub use inputs::{
-    messages, messages_from_reader, MessageSource, Messages, RawMessage, ScanOptions,
-    DEFAULT_MAX_MESSAGE_SIZE,
+    messages, messages_from_reader, recycle, MessageSource, Messages, PendingMessage,
+    PendingMessages, RawMessage, ScanOptions, DEFAULT_MAX_MESSAGE_SIZE,
 };
 pub use pipeline::{
-    run_ordered, run_ordered_with, PipelineLimits, IN_FLIGHT_BYTES, IN_FLIGHT_PER_JOB,
+    run_ordered, run_ordered_with, Input, PipelineLimits, IN_FLIGHT_BYTES, IN_FLIGHT_PER_JOB,
 };
 pub use progress::{estimate_total_bytes, progress_bar, progress_bar_with_estimate, Progress};

@@ -81,13 +81,17 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         ));
     }
     if args.harvest {
-        let inputs = scan::messages(&args.paths, &scan_options)?;
+        let inputs = scan::messages(&args.paths, &scan_options)?.pending();
         let mut found = Vec::new();
         scan::run_ordered(
             inputs,
             jobs,
             |m: RawMessage| match m.bytes {
-                Ok(bytes) => smime_lint::harvest::harvest_message(&bytes, &m.source.label),
+                Ok(bytes) => {
+                    let found = smime_lint::harvest::harvest_message(&bytes, &m.source.label);
+                    scan::recycle(bytes);
+                    found
+                }
                 Err(_) => Vec::new(),
             },
             |certs| {
@@ -114,7 +118,8 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         ..AuditOptions::default()
     };
 
-    let inputs = scan::messages(&args.paths, &scan_options)?;
+    // Files are opened in order on one thread and read by the workers, in parallel.
+    let inputs = scan::messages(&args.paths, &scan_options)?.pending();
     let progress = scan::progress_bar_with_estimate(
         args.progress == ProgressArg::Auto,
         &args.paths,
@@ -127,9 +132,13 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         inputs,
         jobs,
         |m: RawMessage| {
-            let mut report = match &m.bytes {
-                Ok(bytes) => audit_message(bytes, &store, &options),
-                Err(why) => unreadable(why),
+            let mut report = match m.bytes {
+                Ok(bytes) => {
+                    let report = audit_message(&bytes, &store, &options);
+                    scan::recycle(bytes);
+                    report
+                }
+                Err(why) => unreadable(&why),
             };
             report.path = m.source.label;
             report
