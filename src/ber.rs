@@ -209,6 +209,10 @@ pub(crate) trait Missing {
     /// Writes the real bytes at `at..at + out.len()` (inside [`Missing::range`]) into `out`;
     /// `false` when it cannot.
     fn fetch(&self, at: usize, out: &mut [u8]) -> bool;
+    /// Another source of the same bytes, for another thread, if there can be one.
+    fn fork(&self) -> Option<Box<dyn Missing + Send + '_>> {
+        None
+    }
 }
 
 /// [`to_der_eliding_encrypted_content`] over an input whose bytes in `missing.range()` are not
@@ -290,6 +294,15 @@ struct Flags {
 impl Flags {
     fn rewrite_needed(&self) -> bool {
         self.indefinite || self.merged_string || self.long_length
+    }
+
+    /// Adds what another walk over part of the same input found.
+    fn merge(&mut self, other: &Flags) {
+        self.indefinite |= other.indefinite;
+        self.merged_string |= other.merged_string;
+        self.long_length |= other.long_length;
+        self.fetched |= other.fetched;
+        self.needs_missing |= other.needs_missing;
     }
 }
 
@@ -682,6 +695,11 @@ enum Segments {
 /// what `openssl cms -stream`, NSS and Outlook write, thousands of segments for a large
 /// message. Measured here in a tight loop; anything else is [`Segments::Other`], for the
 /// generic walk to read (and to report any fault in the same words as ever).
+///
+/// A long run of segments of one size (a streaming encoder's) is measured in two halves at
+/// once when rayon's pool has more than one thread (`--jobs`): the second half from where its
+/// first header must be if the sizes hold; that is used only if the first half ends exactly
+/// there.
 fn measure_segments(
     input: &[u8],
     start: usize,
@@ -691,10 +709,107 @@ fn measure_segments(
     hole: Option<&dyn Missing>,
     flags: &mut Flags,
 ) -> Result<Segments, BerError> {
+    let span = end.unwrap_or(limit).saturating_sub(start);
+    let forked = match hole {
+        Some(h) => h.fork().map(Some),
+        None => Some(None),
+    };
+    let step = if span >= PARALLEL_SEGMENTS_FROM && rayon::current_num_threads() > 1 {
+        even_step(input, start, limit, hole, flags)?
+    } else {
+        None
+    };
+    let (Some(step), Some(forked)) = (step, forked) else {
+        return measure_run(input, start, end, limit, budget, hole, flags, None);
+    };
+    let middle = start + span / step / 2 * step;
+    let mut second_flags = Flags::default();
+    let (first, second) = std::thread::scope(|scope| {
+        let second_flags = &mut second_flags;
+        let other = std::thread::Builder::new().spawn_scoped(scope, move || {
+            let hole = forked.as_deref().map(|h| h as &dyn Missing);
+            measure_run(input, middle, end, limit, budget, hole, second_flags, None)
+        });
+        let first = measure_run(input, start, end, limit, budget, hole, flags, Some(middle));
+        (first, other.ok().and_then(|handle| handle.join().ok()))
+    });
+    match first? {
+        // The first half ended where the second began: the two make the whole.
+        Segments::Measured { content, count, end: at } if at == middle => {
+            let Some(Ok(second)) = second else { return Ok(Segments::Other) };
+            flags.merge(&second_flags);
+            Ok(match second {
+                Segments::Measured { content: more, count: also, end }
+                    if count + also <= budget =>
+                {
+                    Segments::Measured { content: content + more, count: count + also, end }
+                }
+                Segments::Missing => Segments::Missing,
+                _ => Segments::Other,
+            })
+        }
+        // The sizes changed before the middle: the first half went on to the end alone.
+        whole => Ok(whole),
+    }
+}
+
+/// From this span on, [`measure_segments`] measures two halves at once.
+const PARALLEL_SEGMENTS_FROM: usize = 1 << 20;
+
+/// The size (header and content) of the first two segments at `start`, if they are primitive
+/// OCTET STRINGs of the same size.
+fn even_step(
+    input: &[u8],
+    start: usize,
+    limit: usize,
+    hole: Option<&dyn Missing>,
+    flags: &mut Flags,
+) -> Result<Option<usize>, BerError> {
+    let mut steps = [0usize; 2];
+    let mut pos = start;
+    for step in &mut steps {
+        let mut header = [0u8; SHORT_WINDOW];
+        let Some(read) = read_window(input, pos, limit, hole, &mut header, flags)? else {
+            return Ok(None);
+        };
+        let n = read.len();
+        *step = match header {
+            [0x04, short, ..] if short < 0x80 && n >= 2 => 2 + usize::from(short),
+            [0x04, long, ..]
+                if (0x81..=0x84).contains(&long) && 2 + usize::from(long & 0x7f) <= n =>
+            {
+                let k = usize::from(long & 0x7f);
+                let value =
+                    header.iter().skip(2).take(k).fold(0usize, |a, &b| (a << 8) | usize::from(b));
+                2 + k + value
+            }
+            _ => return Ok(None),
+        };
+        pos += *step;
+    }
+    Ok(Some(steps[0]).filter(|&step| step == steps[1] && step > 0))
+}
+
+/// [`measure_segments`]' loop, from `start`; with `until`, it stops there (if a segment starts
+/// there) with what it measured so far.
+#[allow(clippy::too_many_arguments)]
+fn measure_run(
+    input: &[u8],
+    start: usize,
+    end: Option<usize>,
+    limit: usize,
+    budget: usize,
+    hole: Option<&dyn Missing>,
+    flags: &mut Flags,
+    mut until: Option<usize>,
+) -> Result<Segments, BerError> {
     let (mut pos, mut content, mut count) = (start, 0u64, 0usize);
     loop {
-        if end == Some(pos) {
+        if end == Some(pos) || until == Some(pos) {
             return Ok(Segments::Measured { content, count, end: pos });
+        }
+        if until.is_some_and(|u| pos > u) {
+            until = None; // the segments changed size: go on to the end
         }
         // An identifier and a length of up to four octets (segments are far shorter than 4 GiB).
         let mut header = [0u8; SHORT_WINDOW];
@@ -1360,5 +1475,48 @@ mod tests {
         let real = streamed(5);
         let got = to_der_eliding_with_hole(&real, &Limits::default(), &Broken).unwrap();
         assert!(got.is_none());
+    }
+
+    /// An EncryptedContentInfo streamed in segments of the given sizes (long-form lengths).
+    fn streamed_sizes(sizes: &[usize]) -> Vec<u8> {
+        let mut input = hex("30 80 06 01 2a 30 03 02 01 07 a0 80");
+        for (i, &size) in sizes.iter().enumerate() {
+            input.push(0x04);
+            input.push(0x82);
+            input.extend((size as u16).to_be_bytes());
+            input.extend(std::iter::repeat_n(i as u8, size));
+        }
+        input.extend(hex("00 00 00 00"));
+        input
+    }
+
+    /// Runs of segments long enough to be measured in two halves at once give what one walk
+    /// gives: even sizes, sizes that change before the middle (the guess is wrong) or after it,
+    /// and a fault in the second half; with the ciphertext in a hole or not.
+    #[rstest]
+    #[case::even(vec![1000; 1500])]
+    #[case::changes_early(std::iter::once(999).chain(std::iter::repeat_n(1000, 1499)).collect())]
+    #[case::changes_in_the_middle((0..1500).map(|i| if i == 700 { 17 } else { 1000 }).collect())]
+    #[case::changes_late((0..1500).map(|i| if i > 1200 { 333 } else { 1000 }).collect())]
+    fn long_runs_of_segments_measure_as_one_walk(#[case] sizes: Vec<usize>) {
+        let real = streamed_sizes(&sizes);
+        assert!(real.len() > PARALLEL_SEGMENTS_FROM);
+        let total: usize = sizes.iter().sum();
+        let (der, elided) = to_der_eliding_encrypted_content(&real, &Limits::default()).unwrap();
+        assert_eq!(elided[0].len, total as u64);
+        let expected = (der.bytes.into_owned(), elided);
+        let (got, _) = with_hole(&real, 5_000..real.len() - 5_000);
+        assert_eq!(got, Some(expected));
+    }
+
+    #[test]
+    fn a_fault_in_the_second_half_of_a_long_run_is_reported() {
+        let mut real = streamed_sizes(&[1000; 1500]);
+        // The identifier of a segment three quarters in becomes a BIT STRING's.
+        let at = 12 + 1100 * 1004;
+        assert_eq!(real[at], 0x04);
+        real[at] = 0x03;
+        let error = to_der_eliding_encrypted_content(&real, &Limits::default()).unwrap_err();
+        assert!(matches!(error, BerError::MismatchedStringSegment { offset, .. } if offset == at));
     }
 }

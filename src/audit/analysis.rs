@@ -325,6 +325,10 @@ impl crate::ber::Missing for HoleBytes<'_, '_> {
     fn fetch(&self, at: usize, out: &mut [u8]) -> bool {
         self.hole.fetch(at, out, &self.cursor)
     }
+
+    fn fork(&self) -> Option<Box<dyn crate::ber::Missing + Send + '_>> {
+        Some(Box::new(HoleBytes { hole: self.hole, cursor: std::cell::Cell::new((0, 0)) }))
+    }
 }
 
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
