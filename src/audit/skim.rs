@@ -532,16 +532,13 @@ fn clean_run(bytes: &[u8], mut blocks: Option<&mut Vec<u8>>) -> (usize, usize) {
 /// From this size on, [`clean_run_parallel`] scans the input in slices, one per thread.
 const PARALLEL_FROM: usize = 4 * 1024 * 1024;
 
-/// [`clean_run`] of a large input, its slices scanned at once on as many threads as rayon's
-/// pool has (`--jobs`): one huge message should not take longer than reading it, and the scan
-/// is the only pass over a skimmed body. The answer is the same: slices are joined up to the
-/// first one whose run stops short. Also returns the letters of each whole 64-byte block of the
-/// run.
-///
-/// The slices run on scoped threads of their own, the calling thread scanning the first: on
-/// rayon's pool, the workers went on spinning for work after the scan and slowed the walk that
-/// follows it by a third on two cores.
+/// [`clean_run`] of a large input, its slices scanned at once on rayon's pool (whose size
+/// `--jobs` sets): one huge message should not take longer than reading it, and the scan is the
+/// only pass over a skimmed body. One slice per thread; the answer is the same: slices are
+/// joined up to the first one whose run stops short. Also returns the letters of each whole
+/// 64-byte block of the run.
 fn clean_run_parallel(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+    use rayon::prelude::*;
     let scan = |slice: &[u8]| {
         let mut blocks = Vec::with_capacity(slice.len() / BLOCK);
         let (run, letters) = clean_run(slice, Some(&mut blocks));
@@ -554,22 +551,8 @@ fn clean_run_parallel(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
     }
     // Slices of whole blocks, so that the block counts join up.
     let slice_len = bytes.len().div_ceil(threads).div_ceil(BLOCK) * BLOCK;
-    let slices: Vec<(usize, usize, usize, Vec<u8>)> = std::thread::scope(|scope| {
-        let mut chunks = bytes.chunks(slice_len);
-        let first = chunks.next().unwrap_or_default();
-        let others: Vec<_> = chunks
-            .map(|chunk| {
-                (chunk, std::thread::Builder::new().spawn_scoped(scope, move || scan(chunk)))
-            })
-            .collect();
-        let mut slices = vec![scan(first)];
-        for (chunk, handle) in others {
-            // A thread that could not be started (or failed) is made up for here.
-            let done = handle.ok().and_then(|h| h.join().ok());
-            slices.push(done.unwrap_or_else(|| scan(chunk)));
-        }
-        slices
-    });
+    let slices: Vec<(usize, usize, usize, Vec<u8>)> =
+        bytes.par_chunks(slice_len).map(scan).collect();
     let (mut done, mut letters) = (0, 0);
     let mut blocks = Vec::with_capacity(bytes.len() / BLOCK);
     for (len, run, slice_letters, slice_blocks) in slices {
