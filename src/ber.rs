@@ -697,9 +697,9 @@ enum Segments {
 /// generic walk to read (and to report any fault in the same words as ever).
 ///
 /// A long run of segments of one size (a streaming encoder's) is measured in two halves at
-/// once when rayon's pool has more than one thread (`--jobs`): the second half from where its
-/// first header must be if the sizes hold; that is used only if the first half ends exactly
-/// there.
+/// once when rayon's pool has more than one thread (`--jobs`): the second half, on the pool,
+/// from where its first header must be if the sizes hold; that is used only if the first half
+/// ends exactly there.
 fn measure_segments(
     input: &[u8],
     start: usize,
@@ -724,14 +724,15 @@ fn measure_segments(
     };
     let middle = start + span / step / 2 * step;
     let mut second_flags = Flags::default();
-    let (first, second) = std::thread::scope(|scope| {
-        let second_flags = &mut second_flags;
-        let other = std::thread::Builder::new().spawn_scoped(scope, move || {
+    let mut second = None;
+    let first = rayon::in_place_scope(|scope| {
+        let (second, second_flags) = (&mut second, &mut second_flags);
+        scope.spawn(move |_| {
             let hole = forked.as_deref().map(|h| h as &dyn Missing);
-            measure_run(input, middle, end, limit, budget, hole, second_flags, None)
+            *second =
+                Some(measure_run(input, middle, end, limit, budget, hole, second_flags, None));
         });
-        let first = measure_run(input, start, end, limit, budget, hole, flags, Some(middle));
-        (first, other.ok().and_then(|handle| handle.join().ok()))
+        measure_run(input, start, end, limit, budget, hole, flags, Some(middle))
     });
     match first? {
         // The first half ended where the second began: the two make the whole.
@@ -821,6 +822,13 @@ fn measure_run(
                 Some(bytes) => read.copy_from_slice(bytes),
                 None => return Ok(Segments::Other),
             },
+            // Wholly missing (the usual case in a large hole): fetched, nothing to copy.
+            Some(h) if h.range().start <= pos && pos + n <= h.range().end => {
+                if !h.fetch(pos, read) {
+                    flags.needs_missing = true;
+                    return Ok(Segments::Missing);
+                }
+            }
             Some(_) => match read_window(input, pos, limit, hole, read, flags)? {
                 Some(_) => {}
                 None => return Ok(Segments::Missing),

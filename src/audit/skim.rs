@@ -532,13 +532,15 @@ fn clean_run(bytes: &[u8], mut blocks: Option<&mut Vec<u8>>) -> (usize, usize) {
 /// From this size on, [`clean_run_parallel`] scans the input in slices, one per thread.
 const PARALLEL_FROM: usize = 4 * 1024 * 1024;
 
+/// A slice's length, its clean run and letters, and the letters of its whole blocks.
+type SliceScan = (usize, usize, usize, Vec<u8>);
+
 /// [`clean_run`] of a large input, its slices scanned at once on rayon's pool (whose size
 /// `--jobs` sets): one huge message should not take longer than reading it, and the scan is the
 /// only pass over a skimmed body. One slice per thread; the answer is the same: slices are
 /// joined up to the first one whose run stops short. Also returns the letters of each whole
 /// 64-byte block of the run.
 fn clean_run_parallel(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
-    use rayon::prelude::*;
     let scan = |slice: &[u8]| {
         let mut blocks = Vec::with_capacity(slice.len() / BLOCK);
         let (run, letters) = clean_run(slice, Some(&mut blocks));
@@ -549,13 +551,24 @@ fn clean_run_parallel(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
         let (_, run, letters, blocks) = scan(bytes);
         return (run, letters, blocks);
     }
-    // Slices of whole blocks, so that the block counts join up.
+    // Slices of whole blocks, so that the block counts join up. The calling thread scans the
+    // first (it would only wait otherwise), the pool the others.
     let slice_len = bytes.len().div_ceil(threads).div_ceil(BLOCK) * BLOCK;
-    let slices: Vec<(usize, usize, usize, Vec<u8>)> =
-        bytes.par_chunks(slice_len).map(scan).collect();
+    let mut chunks = bytes.chunks(slice_len);
+    let first = chunks.next().unwrap_or_default();
+    let mut slices: Vec<Option<SliceScan>> = vec![None; threads];
+    rayon::in_place_scope(|scope| {
+        let (mine, others) = slices.split_at_mut(1);
+        for (slot, chunk) in others.iter_mut().zip(chunks) {
+            scope.spawn(move |_| *slot = Some(scan(chunk)));
+        }
+        if let Some(slot) = mine.first_mut() {
+            *slot = Some(scan(first));
+        }
+    });
     let (mut done, mut letters) = (0, 0);
     let mut blocks = Vec::with_capacity(bytes.len() / BLOCK);
-    for (len, run, slice_letters, slice_blocks) in slices {
+    for (len, run, slice_letters, slice_blocks) in slices.into_iter().flatten() {
         done += run;
         letters += slice_letters;
         blocks.extend_from_slice(&slice_blocks);
