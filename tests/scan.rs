@@ -508,6 +508,62 @@ fn bytes_in_flight_stay_under_the_budget_plus_the_message_being_admitted() {
     assert_eq!(violations.into_inner().unwrap(), Vec::<usize>::new());
 }
 
+/// With pending messages a file is admitted by its size before it is read: the bytes read and
+/// not yet handed to the sink stay within the budget, but for one larger message let in alone.
+#[test]
+fn pending_files_are_admitted_by_size_before_they_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let sizes: Vec<usize> =
+        (0..120).map(|i| if i == 50 { 5000 } else { 100 + i % 7 * 50 }).collect();
+    for (i, size) in sizes.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i:03}.eml")), vec![b'x'; *size]).unwrap();
+    }
+    let limits = PipelineLimits { max_in_flight: 100, max_in_flight_bytes: 1000 };
+    let in_flight = AtomicUsize::new(0);
+    let violations = Mutex::new(Vec::new());
+    let mut order = Vec::new();
+    run_ordered_with(
+        messages(&[dir.path().to_path_buf()], &defaults()).unwrap().pending(),
+        4,
+        limits,
+        |m: RawMessage| {
+            let size = m.bytes.as_ref().map_or(0, Vec::len);
+            let now = in_flight.fetch_add(size, Ordering::SeqCst) + size;
+            if now > 1000 && now != 5000 {
+                violations.lock().unwrap().push(now);
+            }
+            std::thread::sleep(Duration::from_micros(200));
+            (m.source.label, size)
+        },
+        |(label, size)| {
+            in_flight.fetch_sub(size, Ordering::SeqCst);
+            order.push(label);
+            ControlFlow::Continue(())
+        },
+        None,
+    );
+    assert_eq!(order.len(), 120);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "input order");
+    assert_eq!(violations.into_inner().unwrap(), Vec::<usize>::new());
+}
+
+/// A recycled buffer is reused for the next read on the thread, and nothing of the message it
+/// held shows through.
+#[test]
+fn a_recycled_buffer_holds_only_the_next_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("1-large.eml"), vec![b'L'; 100_000]).unwrap();
+    std::fs::write(dir.path().join("2-small.eml"), "Subject: small\n\nhi\n").unwrap();
+    let mut pending = messages(&[dir.path().to_path_buf()], &defaults()).unwrap().pending();
+    let large = pending.next().unwrap().read().bytes.unwrap();
+    assert_eq!(large.len(), 100_000);
+    let capacity = large.capacity();
+    smime_lint::scan::recycle(large);
+    let small = pending.next().unwrap().read().bytes.unwrap();
+    assert_eq!(small, b"Subject: small\n\nhi\n");
+    assert_eq!(small.capacity(), capacity, "the large message's buffer, reused");
+}
+
 #[derive(Default)]
 struct Recorder {
     messages: AtomicU64,
