@@ -805,6 +805,7 @@ fn measure_run(
     mut until: Option<usize>,
 ) -> Result<Segments, BerError> {
     let (mut pos, mut content, mut count) = (start, 0u64, 0usize);
+    let missing = hole.map(|h| (h, h.range()));
     loop {
         if end == Some(pos) || until == Some(pos) {
             return Ok(Segments::Measured { content, count, end: pos });
@@ -815,7 +816,7 @@ fn measure_run(
         // An identifier and a length of up to four octets (segments are far shorter than 4 GiB).
         let mut header = [0u8; SHORT_WINDOW];
         let n = limit.min(input.len()).saturating_sub(pos).min(SHORT_WINDOW);
-        let in_hole = hole.filter(|h| overlaps(&h.range(), pos, pos + n));
+        let in_hole = missing.as_ref().filter(|(_, range)| overlaps(range, pos, pos + n));
         let Some(read) = header.get_mut(..n) else { return Ok(Segments::Other) };
         match in_hole {
             None => match input.get(pos..pos + n) {
@@ -823,7 +824,7 @@ fn measure_run(
                 None => return Ok(Segments::Other),
             },
             // Wholly missing (the usual case in a large hole): fetched, nothing to copy.
-            Some(h) if h.range().start <= pos && pos + n <= h.range().end => {
+            Some((h, range)) if range.start <= pos && pos + n <= range.end => {
                 if !h.fetch(pos, read) {
                     flags.needs_missing = true;
                     return Ok(Segments::Missing);
@@ -836,7 +837,7 @@ fn measure_run(
         }
         let (hdr, len) = match header {
             [0, 0, ..] if end.is_none() && n >= 2 => {
-                flags.fetched |= in_hole.is_some_and(|h| overlaps(&h.range(), pos, pos + 2));
+                flags.fetched |= in_hole.is_some_and(|(_, range)| overlaps(range, pos, pos + 2));
                 return Ok(Segments::Measured { content, count, end: pos + 2 });
             }
             [0x04, short, ..] if short < 0x80 && n >= 2 => (2, usize::from(short)),
@@ -856,7 +857,7 @@ fn measure_run(
         if next > limit || end.is_some_and(|e| next > e) || count == budget {
             return Ok(Segments::Other);
         }
-        flags.fetched |= in_hole.is_some_and(|h| overlaps(&h.range(), pos, pos + hdr));
+        flags.fetched |= in_hole.is_some_and(|(_, range)| overlaps(range, pos, pos + hdr));
         content += len as u64;
         count += 1;
         pos = next;
