@@ -113,8 +113,21 @@ impl BodyHole<'_> {
         if n < before {
             (block, before) = (0, 0);
         }
-        // Eight blocks at a time while they all come before the letter (a jump of a kilobyte
-        // of text or so between two fetches is the usual case).
+        // Sixteen, then eight blocks at a time while they all come before the letter (a jump
+        // of a kilobyte of text or so between two fetches is the usual case).
+        while let Some(sixteen) = self.blocks.get(block..block + 16) {
+            let (Ok(low), Ok(high)) =
+                (<[u8; 8]>::try_from(&sixteen[..8]), <[u8; 8]>::try_from(&sixteen[8..]))
+            else {
+                break;
+            };
+            let total = sum_of_two(u64::from_le_bytes(low), u64::from_le_bytes(high));
+            if before + total > n {
+                break;
+            }
+            before += total;
+            block += 16;
+        }
         while let Some(eight) = self.blocks.get(block..block + 8) {
             let Ok(eight) = <[u8; 8]>::try_from(eight) else { break };
             let total = sum_of_bytes(u64::from_le_bytes(eight));
@@ -423,10 +436,9 @@ fn decode_in(text: &[u8], count: Option<u8>, nth: usize, at: usize, out: &mut [u
             else {
                 return false;
             };
-            let mut spaces = space_mask(block);
-            while spaces != 0 && (spaces.trailing_zeros() as usize) <= pos {
-                pos += 1;
-                spaces &= spaces - 1;
+            match nth_letter(block, nth) {
+                Some(at) => pos = at,
+                None => return false,
             }
         }
         // Past the indexed blocks: count the letters.
@@ -478,21 +490,44 @@ fn sum_of_bytes(x: u64) -> usize {
     (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
 }
 
-/// Bit i set when byte i of `block` is white space; `block` must be base64 letters and white
-/// space only (a clean block), where white space is exactly the bytes below `!` (0x21).
-fn space_mask(block: &[u8; BLOCK]) -> u64 {
-    let mut mask = 0u64;
+/// The sum of the sixteen bytes of `x` and `y` (each at most 64: a 16-bit lane holds four).
+fn sum_of_two(x: u64, y: u64) -> usize {
+    const LOW: u64 = 0x00ff_00ff_00ff_00ff;
+    let quads = (x & LOW) + ((x >> 8) & LOW) + (y & LOW) + ((y >> 8) & LOW);
+    (quads.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
+}
+
+/// Where the `nth` letter of a clean block is: eight bytes at a time, stopping at the word that
+/// holds it (white space is exactly the bytes below `!` there, see [`space_bits`]).
+fn nth_letter(block: &[u8; BLOCK], nth: usize) -> Option<usize> {
+    let mut left = nth;
     for (i, word) in block.chunks_exact(8).enumerate() {
-        let Ok(word) = <[u8; 8]>::try_from(word) else { continue };
-        let word = u64::from_le_bytes(word);
-        // Every byte is ASCII: adding 0x5f sets its top bit exactly when it is 0x21 or more,
-        // with no carry into the next byte.
-        let below = !(word.wrapping_add(0x5f5f_5f5f_5f5f_5f5f)) & 0x8080_8080_8080_8080;
-        // Gather the eight top bits into one byte, byte i to bit i.
-        let bits = ((below >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
-        mask |= bits << (8 * i);
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).ok()?);
+        let mut spaces = space_bits(word);
+        let letters = 8 - spaces.count_ones() as usize;
+        if left >= letters {
+            left -= letters;
+            continue;
+        }
+        // The letter is in this word: skip the white space before it.
+        let mut at = left;
+        while spaces != 0 && (spaces.trailing_zeros() as usize) <= at {
+            at += 1;
+            spaces &= spaces - 1;
+        }
+        return Some(8 * i + at);
     }
-    mask
+    None
+}
+
+/// Bit i set when byte i of the little-endian `word` is white space, for bytes that are base64
+/// letters or white space only.
+fn space_bits(word: u64) -> u64 {
+    // Every byte is ASCII: adding 0x5f sets its top bit exactly when it is 0x21 or more, with no
+    // carry into the next byte.
+    let below = !(word.wrapping_add(0x5f5f_5f5f_5f5f_5f5f)) & 0x8080_8080_8080_8080;
+    // Gather the eight top bits into one byte, byte i to bit i.
+    ((below >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff
 }
 
 fn is_space(b: u8) -> bool {
@@ -686,6 +721,47 @@ mod tests {
             let mut out = [0u8; 4];
             assert!(!hole.fetch(29_995, &mut out, &cursor), "past the run");
         }
+    }
+
+    /// The word-at-a-time search finds the same letter as counting byte by byte, whatever the
+    /// white space (CRLF, LF, spaces, tabs, runs of them, none, at the block's edges).
+    #[test]
+    fn nth_letter_agrees_with_counting() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for round in 0..2_000 {
+            let mut block = [0u8; BLOCK];
+            for b in block.iter_mut() {
+                let r = next();
+                *b = if r % 100 < [0, 3, 10, 40][round % 4] {
+                    b" \t\r\n"[(r >> 8) as usize % 4]
+                } else {
+                    letters[(r >> 16) as usize % 64]
+                };
+            }
+            let places: Vec<usize> = (0..BLOCK).filter(|&i| !is_space(block[i])).collect();
+            for (nth, &place) in places.iter().enumerate() {
+                assert_eq!(nth_letter(&block, nth), Some(place), "{block:?} letter {nth}");
+            }
+            assert_eq!(nth_letter(&block, places.len()), None);
+        }
+    }
+
+    #[test]
+    fn sums_of_block_counts() {
+        let counts: [u8; 16] = [64, 62, 63, 0, 1, 64, 64, 2, 33, 64, 64, 64, 17, 5, 64, 64];
+        let (low, high) = counts.split_at(8);
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        assert_eq!(sum_of_bytes(word(low)), low.iter().map(|&c| usize::from(c)).sum::<usize>());
+        assert_eq!(sum_of_two(word(low), word(high)), total);
+        assert_eq!(sum_of_two(u64::from_le_bytes([64; 8]), u64::from_le_bytes([64; 8])), 1024);
     }
 
     #[test]
