@@ -68,7 +68,7 @@ enum IssuerRef {
 }
 
 /// Hasher for keys that already are uniformly distributed (SHA-256 digests, hashes computed
-/// with [`index_hash`]): folds the bytes instead of hashing them again.
+/// with [`serial_hash`]): folds the bytes instead of hashing them again.
 #[derive(Default)]
 struct Prehashed(u64);
 

@@ -4,14 +4,14 @@
 //! module writes such mail itself, deterministically from a seeded random number generator and
 //! with no network or external tools:
 //!
-//! - [`EnvelopeBuilder`] / [`envelope`]: a DER `ContentInfo` of EnvelopedData (RFC 5652 §6:
+//! - [`EnvelopeBuilder`] / [`envelope()`]: a DER `ContentInfo` of EnvelopedData (RFC 5652 §6:
 //!   AES-CBC, 3DES, DES) or AuthEnvelopedData (RFC 5083: AES-GCM), one ktri (RSA PKCS#1 v1.5,
 //!   issuer and serial number) per recipient. Also the shapes real senders get wrong: a
 //!   RecipientInfo for any issuer+serial, and an envelope without its encrypted content.
 //! - [`to_ber_indefinite`]: the same structure re-encoded as `openssl cms -stream` and
 //!   Thunderbird write it (indefinite lengths, content in chunks: 1000 bytes by default,
 //!   4096 as `openssl cms -stream` writes them with [`to_ber_indefinite_chunked`]).
-//! - [`signed`]: SignedData with an RSA signature and the signer's certificate, attached or
+//! - [`signed()`]: SignedData with an RSA signature and the signer's certificate, attached or
 //!   detached (RFC 8551 §3.5).
 //! - [`mime`]: the MIME around them (application/pkcs7-mime, multipart/signed, and the
 //!   SmartReply mangling that leaves the envelope as an attachment beside an empty body).
