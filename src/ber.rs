@@ -773,19 +773,8 @@ fn even_step(
         let Some(read) = read_window(input, pos, limit, hole, &mut header, flags)? else {
             return Ok(None);
         };
-        let n = read.len();
-        *step = match header {
-            [0x04, short, ..] if short < 0x80 && n >= 2 => 2 + usize::from(short),
-            [0x04, long, ..]
-                if (0x81..=0x84).contains(&long) && 2 + usize::from(long & 0x7f) <= n =>
-            {
-                let k = usize::from(long & 0x7f);
-                let value =
-                    header.iter().skip(2).take(k).fold(0usize, |a, &b| (a << 8) | usize::from(b));
-                2 + k + value
-            }
-            _ => return Ok(None),
-        };
+        let Some((hdr, len, _)) = segment_header(read) else { return Ok(None) };
+        *step = hdr + len;
         pos += *step;
     }
     Ok(Some(steps[0]).filter(|&step| step == steps[1] && step > 0))
@@ -805,7 +794,7 @@ fn measure_run(
     mut until: Option<usize>,
 ) -> Result<Segments, BerError> {
     let (mut pos, mut content, mut count) = (start, 0u64, 0usize);
-    let missing = hole.map(|h| (h, h.range()));
+    let hole_range = hole.map(|h| h.range());
     loop {
         if end == Some(pos) || until == Some(pos) {
             return Ok(Segments::Measured { content, count, end: pos });
@@ -816,51 +805,50 @@ fn measure_run(
         // An identifier and a length of up to four octets (segments are far shorter than 4 GiB).
         let mut header = [0u8; SHORT_WINDOW];
         let n = limit.min(input.len()).saturating_sub(pos).min(SHORT_WINDOW);
-        let in_hole = missing.as_ref().filter(|(_, range)| overlaps(range, pos, pos + n));
+        let in_hole = hole_range.as_ref().filter(|range| overlaps(range, pos, pos + n));
         let Some(read) = header.get_mut(..n) else { return Ok(Segments::Other) };
         match in_hole {
             None => match input.get(pos..pos + n) {
                 Some(bytes) => read.copy_from_slice(bytes),
                 None => return Ok(Segments::Other),
             },
-            // Wholly missing (the usual case in a large hole): fetched, nothing to copy.
-            Some((h, range)) if range.start <= pos && pos + n <= range.end => {
-                if !h.fetch(pos, read) {
-                    flags.needs_missing = true;
-                    return Ok(Segments::Missing);
-                }
-            }
             Some(_) => match read_window(input, pos, limit, hole, read, flags)? {
                 Some(_) => {}
                 None => return Ok(Segments::Missing),
             },
         }
-        let (hdr, len) = match header {
-            [0, 0, ..] if end.is_none() && n >= 2 => {
-                flags.fetched |= in_hole.is_some_and(|(_, range)| overlaps(range, pos, pos + 2));
-                return Ok(Segments::Measured { content, count, end: pos + 2 });
-            }
-            [0x04, short, ..] if short < 0x80 && n >= 2 => (2, usize::from(short)),
-            [0x04, long, ..] if (0x81..=0x84).contains(&long) => {
-                let k = usize::from(long & 0x7f);
-                let Some(octets) = header.get(2..2 + k).filter(|_| 2 + k <= n) else {
-                    return Ok(Segments::Other);
-                };
-                let value = octets.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-                // Not the fewest octets: DER would shorten it (the segment is not written).
-                flags.long_length |= value <= 0x7f || octets.first() == Some(&0);
-                (2 + k, value)
-            }
-            _ => return Ok(Segments::Other),
+        if end.is_none() && header.get(..n.min(2)) == Some(&[0, 0][..]) {
+            flags.fetched |= in_hole.is_some_and(|range| overlaps(range, pos, pos + 2));
+            return Ok(Segments::Measured { content, count, end: pos + 2 });
+        }
+        let Some((hdr, len, non_minimal)) = header.get(..n).and_then(segment_header) else {
+            return Ok(Segments::Other);
         };
+        // Not the fewest length octets: DER would shorten them (the segment is not written).
+        flags.long_length |= non_minimal;
         let next = pos + hdr + len;
         if next > limit || end.is_some_and(|e| next > e) || count == budget {
             return Ok(Segments::Other);
         }
-        flags.fetched |= in_hole.is_some_and(|(_, range)| overlaps(range, pos, pos + hdr));
+        flags.fetched |= in_hole.is_some_and(|range| overlaps(range, pos, pos + hdr));
         content += len as u64;
         count += 1;
         pos = next;
+    }
+}
+
+/// A primitive OCTET STRING segment's header at the start of `bytes`, with a length in at most
+/// four octets: (header length, content length, whether the length is not in the fewest
+/// octets). `None` for anything else.
+fn segment_header(bytes: &[u8]) -> Option<(usize, usize, bool)> {
+    match *bytes {
+        [0x04, short, ..] if short < 0x80 => Some((2, usize::from(short), false)),
+        [0x04, long, ref rest @ ..] if (0x81..=0x84).contains(&long) => {
+            let octets = rest.get(..usize::from(long & 0x7f))?;
+            let value = octets.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            Some((2 + octets.len(), value, value <= 0x7f || octets.first() == Some(&0)))
+        }
+        _ => None,
     }
 }
 
@@ -945,11 +933,16 @@ fn read_window<'w>(
     let range = h.range();
     let from = range.start.clamp(pos, end) - pos;
     let to = range.end.clamp(pos, end) - pos;
-    if let (Some(o), Some(b)) = (out.get_mut(..from), bytes.get(..from)) {
-        o.copy_from_slice(b);
+    // A window wholly in the hole (the usual case in a large one) copies nothing.
+    if from > 0 {
+        if let (Some(o), Some(b)) = (out.get_mut(..from), bytes.get(..from)) {
+            o.copy_from_slice(b);
+        }
     }
-    if let (Some(o), Some(b)) = (out.get_mut(to..), bytes.get(to..)) {
-        o.copy_from_slice(b);
+    if to < n {
+        if let (Some(o), Some(b)) = (out.get_mut(to..), bytes.get(to..)) {
+            o.copy_from_slice(b);
+        }
     }
     if from < to {
         let fetched = out.get_mut(from..to).is_some_and(|o| h.fetch(pos + from, o));
