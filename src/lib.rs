@@ -58,6 +58,7 @@ pub mod cms;
 pub mod compose;
 pub mod decrypt;
 pub mod error;
+pub mod gateway;
 pub mod harvest;
 pub mod message;
 pub mod name;

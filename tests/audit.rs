@@ -3,7 +3,7 @@
 //!
 //! `UPDATE_EXPECTED=1 cargo test --test audit` rewrites the expected files; review the diff.
 
-use smime_lint::audit::{audit_message, AuditOptions, Report, Rule};
+use smime_lint::audit::{audit_message, AuditOptions, FindingSeverity, Report, Rule};
 use smime_lint::decrypt::DecryptionKey;
 use smime_lint::{CertStore, Time};
 use std::path::{Path, PathBuf};
@@ -119,8 +119,20 @@ fn each_rule_on_its_fixture() {
         ("keyid", &[]),
         ("auth-enveloped", &[]),
         ("signed-only", &[]),
-        ("unknown-recipient", &[("unknown-recipient-info", None)]),
+        (
+            "unknown-recipient",
+            &[("unconfirmed-recipient", Some("dan@example.net")), ("unknown-recipient-info", None)],
+        ),
         ("truncated", &[("malformed-smime", None)]),
+        // Two Bcc recipients sharing one envelope see each other.
+        (
+            "bcc-two",
+            &[
+                ("bcc-disclosed", Some("bob@example.com")),
+                ("bcc-disclosed", Some("carol@example.org")),
+            ],
+        ),
+        ("bcc-separate", &[("partial-encryption", Some("carol@example.org"))]),
         (
             "unusable-certificates",
             &[
@@ -267,4 +279,54 @@ fn harvesting_binds_only_verified_signers_of_the_from_address() {
     );
     assert!(!status.is_encryptable());
     assert!(status.reasons().iter().any(|r| r.code() == "harvested-unverified"));
+}
+
+#[test]
+fn a_bcc_recipient_missing_from_the_sent_copy_is_a_warning_naming_both_possibilities() {
+    let r = audit("testdata/audit/bcc-separate.eml");
+    let f = &r.findings[0];
+    assert_eq!((f.rule, f.severity), (Rule::PartialEncryption, FindingSeverity::Warning));
+    assert!(f.message.contains("if they received this copy they cannot open it"), "{}", f.message);
+    assert!(f.message.contains("separately encrypted copy, they can"), "{}", f.message);
+    assert!(!r.has_errors(), "a possible separate copy is not an error");
+    // To/Cc recipients stay errors: the iOS 7.1 Reply All.
+    let r = audit("testdata/audit/ios71-reply-all.eml");
+    assert_eq!(r.findings[0].severity, FindingSeverity::Error);
+}
+
+#[test]
+fn bcc_recipients_sharing_an_envelope_are_told_who_sees_them() {
+    let r = audit("testdata/audit/bcc-two.eml");
+    let messages: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        messages[0].contains("that the other Bcc recipient carol@example.org received"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("that the other Bcc recipient bob@example.com received"),
+        "{messages:?}"
+    );
+    // A lone Bcc recipient with no one else in the envelope discloses nothing.
+    let raw = std::fs::read_to_string("testdata/audit/bcc-two.eml")
+        .unwrap()
+        .replace("Bcc: bob@example.com, carol@example.org", "Bcc: bob@example.com");
+    let r = audit_message(
+        raw.as_bytes(),
+        store(),
+        &AuditOptions { at: Some(at()), ..AuditOptions::default() },
+    );
+    assert!(r.findings.iter().all(|f| f.rule != Rule::BccDisclosed), "{:?}", r.findings);
+}
+
+#[test]
+fn a_recipient_nobody_can_vouch_for_is_named() {
+    let r = audit("testdata/audit/unknown-recipient.eml");
+    let f = r.findings.iter().find(|f| f.rule == Rule::UnconfirmedRecipient).expect("named");
+    assert_eq!(f.address.as_ref().map(|a| a.as_str()), Some("dan@example.net"));
+    assert_eq!(f.severity, FindingSeverity::Warning);
+    assert_eq!(
+        f.message,
+        "dan@example.net can read this only if the 1 unknown RecipientInfo is theirs"
+    );
+    assert_eq!(r.recipients[1].can_decrypt, None);
 }

@@ -473,6 +473,10 @@ fn envelope_for(
                 holders.push(stem);
                 findings.push(Expected::about("encrypted-to-unusable-certificate", person));
             }
+            // With a RecipientInfo nobody can place, it might be theirs: unconfirmed.
+            Cert::Ec(_) | Cert::None if plan.scenario == Scenario::UnknownRecipientInfo => {
+                findings.push(Expected::about("unconfirmed-recipient", person))
+            }
             Cert::Ec(_) | Cert::None => {
                 findings.push(Expected::about("partial-encryption", person))
             }

@@ -110,6 +110,8 @@ fn entries() -> Vec<Entry> {
         entry(Scenario::Malformed, &[BOB], "Quarterly forecast"),
         entry(Scenario::EncryptedAttachment, &[BOB], "Signed contract"),
         entry(Scenario::Unreadable, &[], "(not mail)"),
+        // dan has no certificate, and one RecipientInfo matches none: it might be his.
+        Entry { cc: &[DAN], ..entry(Scenario::UnknownRecipientInfo, &[BOB], "Term sheet (draft)") },
     ]
 }
 

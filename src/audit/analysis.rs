@@ -90,6 +90,11 @@ impl<'s> Layers<'s> {
         }
     }
 
+    /// How many message-carrying RecipientInfos match no known certificate.
+    pub fn unknown_recipient_infos(&self) -> usize {
+        self.message_envelopes().flat_map(|e| &e.matches).filter(|m| m.is_empty()).count()
+    }
+
     /// Addresses named by certificates that some message-carrying RecipientInfo matches, and
     /// whether any such RecipientInfo matches nothing known (so others might still decrypt).
     pub fn decryptors(&self) -> (BTreeSet<&Address>, bool) {

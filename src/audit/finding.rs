@@ -9,6 +9,7 @@ pub enum Rule {
     PartialEncryption,
     SenderCannotDecrypt,
     BccDisclosed,
+    UnconfirmedRecipient,
     WeakContentCipher,
     SmartreplyBlankBody,
     EncryptedToUnusableCertificate,
@@ -20,10 +21,11 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in catalogue order.
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::PartialEncryption,
         Rule::SenderCannotDecrypt,
         Rule::BccDisclosed,
+        Rule::UnconfirmedRecipient,
         Rule::WeakContentCipher,
         Rule::SmartreplyBlankBody,
         Rule::EncryptedToUnusableCertificate,
@@ -39,6 +41,7 @@ impl Rule {
             Rule::PartialEncryption => "partial-encryption",
             Rule::SenderCannotDecrypt => "sender-cannot-decrypt",
             Rule::BccDisclosed => "bcc-disclosed",
+            Rule::UnconfirmedRecipient => "unconfirmed-recipient",
             Rule::WeakContentCipher => "weak-content-cipher",
             Rule::SmartreplyBlankBody => "smartreply-blank-body",
             Rule::EncryptedToUnusableCertificate => "encrypted-to-unusable-certificate",
@@ -59,6 +62,7 @@ impl Rule {
             | Rule::Unreadable => FindingSeverity::Error,
             Rule::SenderCannotDecrypt
             | Rule::BccDisclosed
+            | Rule::UnconfirmedRecipient
             | Rule::WeakContentCipher
             | Rule::EncryptedToUnusableCertificate => FindingSeverity::Warning,
             Rule::UnknownRecipientInfo | Rule::EncryptedAttachment => FindingSeverity::Info,

@@ -58,7 +58,13 @@ pub fn audit_message_unskimmed(raw: &[u8], store: &CertStore, options: &AuditOpt
 
 fn audit_guarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: bool) -> Report {
     let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        audit_unguarded(raw, store, options, skim)
+        match examine(raw, store, options, skim) {
+            Ok(mut examined) => {
+                let recipients = examined.header.recipients();
+                judge(&mut examined, recipients, Judging::SentCopy, store, options)
+            }
+            Err(why) => unreadable(&why),
+        }
     }));
     guarded.unwrap_or_else(|_| {
         unreadable(
@@ -67,11 +73,26 @@ fn audit_guarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: bo
     })
 }
 
-fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: bool) -> Report {
+/// What one message holds, read once: its header model and its S/MIME layers (with the
+/// owner's decryptions when keys were given). Who the recipients are is decided afterwards:
+/// the header's To/Cc/Bcc for a sent copy ([`audit_message`]), the SMTP envelope at a gateway.
+pub(crate) struct Examined<'s> {
+    pub header: OutgoingMessage,
+    pub layers: Layers<'s>,
+    pub decrypted: Vec<(String, Result<Vec<u8>, String>)>,
+}
+
+/// Reads a message: `Err` with the reason when it is not a message at all.
+pub(crate) fn examine<'s>(
+    raw: &[u8],
+    store: &'s CertStore,
+    options: &AuditOptions,
+    skim: bool,
+) -> Result<Examined<'s>, String> {
     let raw = match crate::message::message_start(raw) {
         Ok(raw) => raw,
-        Err(crate::Error::Message { reason, .. }) => return unreadable(&reason),
-        Err(e) => return unreadable(&e.to_string()),
+        Err(crate::Error::Message { reason, .. }) => return Err(reason),
+        Err(e) => return Err(e.to_string()),
     };
     // Large base64 bodies are skimmed unless the envelopes are to be decrypted (which needs
     // their every byte); any doubt about the skimmed parse falls back to the full one.
@@ -81,34 +102,53 @@ fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: 
         let msg = parser.parse(&s.bytes)?;
         let holes = s.holes_by_part(raw, &msg)?;
         let layers = analysis::analyse_skimmed(&msg, store, &holes)?;
-        Some((msg, layers))
+        Some((OutgoingMessage::from_message(&msg), layers))
     });
-    let (msg, mut layers) = match skimmed_parse {
+    let (header, layers) = match skimmed_parse {
         Some(parsed) => parsed,
         None => {
             let Some(msg) = parser.parse(raw) else {
-                return unreadable("not a mail message: no header section");
+                return Err("not a mail message: no header section".to_owned());
             };
             let layers = analysis::analyse(&msg, store, &options.keys);
-            (msg, layers)
+            (OutgoingMessage::from_message(&msg), layers)
         }
     };
-    let header = OutgoingMessage::from_message(&msg);
-    let recipient_list = header.recipients();
-    let participants: Vec<&crate::address::Address> =
-        recipient_list.iter().map(|r| &r.address).chain(header.author()).collect();
-    layers.prefer_participants(&participants);
     let decrypted = if options.keys.is_empty() {
         Vec::new()
     } else {
         analysis::decrypt_all(&layers, &options.keys)
     };
+    Ok(Examined { header, layers, decrypted })
+}
 
+/// Whose copy the recipients are judged on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Judging {
+    /// The copy in sent items, recipients from its header. A Bcc recipient missing from its
+    /// RecipientInfos may have received a separately encrypted copy.
+    SentCopy,
+    /// This very copy is being delivered to these recipients (the SMTP envelope at a gateway,
+    /// or a built message about to be sent): whoever lacks a RecipientInfo cannot read it.
+    Delivery,
+}
+
+/// Judges the examined message for `recipients`: who can decrypt, and the findings.
+pub(crate) fn judge(
+    examined: &mut Examined<'_>,
+    recipients: Vec<crate::message::Recipient>,
+    judging: Judging,
+    store: &CertStore,
+    options: &AuditOptions,
+) -> Report {
+    let participants: Vec<&crate::address::Address> =
+        recipients.iter().map(|r| &r.address).chain(examined.header.author()).collect();
+    examined.layers.prefer_participants(&participants);
+    let (header, layers) = (&examined.header, &examined.layers);
     let encrypted = layers.is_encrypted();
     let (known, unknown) = layers.decryptors();
-    let recipients: Vec<RecipientReport> = recipient_list
-        .iter()
-        .cloned()
+    let recipients: Vec<RecipientReport> = recipients
+        .into_iter()
         .map(|r| {
             let can_decrypt = if !encrypted {
                 None
@@ -127,11 +167,12 @@ fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: 
     let ctx = rules::Context {
         recipients: &recipients,
         author: header.author(),
-        layers: &layers,
+        layers,
         store,
         policy: &options.policy,
         at,
-        decrypted: &decrypted,
+        decrypted: &examined.decrypted,
+        judging,
     };
     let findings = rules::run(&ctx);
 
@@ -142,7 +183,7 @@ fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: 
         from: header.author().cloned(),
         subject: header.subject.clone(),
         reply: header.is_reply(),
-        encryption: encryption_report(&layers, &decrypted),
+        encryption: encryption_report(layers, &examined.decrypted),
         recipients,
         findings,
     }

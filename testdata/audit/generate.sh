@@ -5,6 +5,7 @@
 # reviewed by hand.
 #
 #   bash testdata/audit/generate.sh
+#   ONLY="bcc-two bcc-separate" bash testdata/audit/generate.sh   # just these messages
 #
 # Encryption is randomised, so re-running changes the ciphertext bytes (not what the audit sees).
 set -euo pipefail
@@ -24,6 +25,7 @@ printf '%s' "$BODY" | sed 's/$/\r/' > "$W/body.mime"
 # msg NAME HEADERS ENCRYPT-OPTIONS... : headers (one per line) + the S/MIME part openssl writes.
 msg() {
   local name=$1 headers=$2; shift 2
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
   openssl cms -encrypt -in "$W/body.mime" -binary -out "$W/part" "$@"
   { printf '%s\n' "$headers"; cat "$W/part"; } | sed 's/\r$//' | sed 's/$/\r/' > "$name.eml"
 }
@@ -72,6 +74,16 @@ msg auth-enveloped "$(hdr 'alice@example.com' 'bob@example.com' 'nina@example.or
 # A RecipientInfo for a certificate that is not in the store (the rogue CA's own).
 msg unknown-recipient "$(hdr 'alice@example.com' 'bob@example.com, dan@example.net' '' '' 'Who is this' unknown)" \
   -aes128 "$C/store/alice.pem" "$C/store/bob.pem" "$C/ca/rogue.pem"
+# Two Bcc recipients and no visible one, sharing one envelope: each sees the other's
+# RecipientInfo (bcc-disclosed for both).
+msg bcc-two "$(hdr 'alice@example.com' 'undisclosed-recipients:;' '' 'bob@example.com, carol@example.org' 'Two blind copies' bcc-two)" \
+  -aes128 "$C/store/alice.pem" "$C/store/bob.pem" "$C/store/carol.pem"
+# The sent copy of a message whose Bcc recipient (carol) has no RecipientInfo in it: fine if the
+# client sent her a separate copy, unreadable if she got this one.
+msg bcc-separate "$(hdr 'alice@example.com' 'bob@example.com' '' 'carol@example.org' 'Separate copies' bcc-separate)" \
+  -aes128 "$C/store/alice.pem" "$C/store/bob.pem"
+
+[ -n "${ONLY:-}" ] && { echo "generated: $ONLY"; exit 0; }
 
 # Signed only (multipart/signed), by alice.
 { hdr 'Alice Sender <alice@example.com>' 'bob@example.com' '' '' 'Signed' signed

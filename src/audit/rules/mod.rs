@@ -8,12 +8,14 @@ mod malformed_smime;
 mod partial_encryption;
 mod sender_cannot_decrypt;
 mod smartreply_blank_body;
+mod unconfirmed_recipient;
 mod unknown_recipient_info;
 mod weak_content_cipher;
 
 use super::analysis::Layers;
 use super::finding::Finding;
 use super::report::RecipientReport;
+use super::Judging;
 use crate::address::Address;
 use crate::certs::CertStore;
 use crate::time::Time;
@@ -30,6 +32,8 @@ pub struct Context<'a, 's> {
     pub at: Option<Time>,
     /// Outcomes of decrypting envelopes with the owner's keys, by envelope path.
     pub decrypted: &'a [(String, Result<Vec<u8>, String>)],
+    /// Whether `recipients` are the header of a sent copy or the recipients of this delivery.
+    pub judging: Judging,
 }
 
 /// Runs every rule in catalogue order.
@@ -38,6 +42,7 @@ pub fn run(ctx: &Context<'_, '_>) -> Vec<Finding> {
     partial_encryption::check(ctx, &mut findings);
     sender_cannot_decrypt::check(ctx, &mut findings);
     bcc_disclosed::check(ctx, &mut findings);
+    unconfirmed_recipient::check(ctx, &mut findings);
     weak_content_cipher::check(ctx, &mut findings);
     smartreply_blank_body::check(ctx, &mut findings);
     encrypted_to_unusable_certificate::check(ctx, &mut findings);

@@ -249,6 +249,7 @@ fn write_summary(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
 fn severity_word(rule: Rule) -> &'static str {
     match rule {
         Rule::WeakContentCipher => "warning/error",
+        Rule::PartialEncryption => "error/warning",
         r => match r.default_severity() {
             FindingSeverity::Error => "error",
             FindingSeverity::Warning => "warning",
