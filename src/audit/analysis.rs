@@ -14,8 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 /// How deep opaque signatures are followed (a signed message inside a signed message ...).
 pub const MAX_SIGNED_DEPTH: u32 = 4;
 
-/// What an envelope is to the message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What an envelope is to the message (`role` in the report's `encryption.envelopes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum EnvelopeRole {
     /// The message itself is encrypted: top level, inside a top-level multipart/signed, or the
     /// content of a top-level opaque signature.
@@ -49,6 +50,8 @@ pub struct EnvelopeFacts<'s> {
 pub struct Malformed {
     pub path: String,
     pub why: String,
+    /// `Message` when the part is (or holds) the message itself, else `Attachment`.
+    pub role: EnvelopeRole,
 }
 
 /// Everything found in the message's MIME tree.
@@ -218,6 +221,7 @@ impl<'s> Walk<'_, 's> {
             };
             let is_message =
                 matches!(layer.placement, Placement::Message | Placement::SignedMessage);
+            let role = if is_message { EnvelopeRole::Message } else { EnvelopeRole::Attachment };
             match layer.kind {
                 SmimeKind::DetachedSignature => {
                     self.out.signed = true;
@@ -246,7 +250,7 @@ impl<'s> Walk<'_, 's> {
                 },
             };
             match inspected {
-                Err(e) => self.out.malformed.push(Malformed { path, why: e.to_string() }),
+                Err(e) => self.out.malformed.push(Malformed { path, why: e.to_string(), role }),
                 Ok(CmsSummary::Enveloped(summary)) => {
                     if top {
                         self.top_empty
@@ -257,8 +261,6 @@ impl<'s> Walk<'_, 's> {
                         .iter()
                         .map(|ri| match_recipient_info(self.store, ri))
                         .collect();
-                    let role =
-                        if is_message { EnvelopeRole::Message } else { EnvelopeRole::Attachment };
                     let bytes = self.keep_bytes.then(|| layer.bytes.to_vec());
                     self.out.envelopes.push(EnvelopeFacts { path, role, summary, matches, bytes });
                 }
@@ -276,10 +278,14 @@ impl<'s> Walk<'_, 's> {
                     };
                     let inner_layers = smime::locate(&inner);
                     let start = self.out.envelopes.len();
+                    let malformed_start = self.out.malformed.len();
                     self.layers(&inner_layers, &path, false, depth + 1);
                     if !is_message {
                         for env in &mut self.out.envelopes[start..] {
                             env.role = EnvelopeRole::Attachment;
+                        }
+                        for m in &mut self.out.malformed[malformed_start..] {
+                            m.role = EnvelopeRole::Attachment;
                         }
                     }
                 }
@@ -294,6 +300,7 @@ impl<'s> Walk<'_, 's> {
                                 "declared as {:?} but holds CMS content type {content_type}",
                                 layer.kind
                             ),
+                            role,
                         });
                     }
                 }

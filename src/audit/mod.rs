@@ -14,8 +14,8 @@ pub mod summary;
 
 pub use finding::{Finding, FindingSeverity, Rule};
 pub use report::{
-    DecryptionReport, EncryptionKind, EncryptionReport, RecipientInfoReport, RecipientReport,
-    Report,
+    DecryptionReport, EncryptionKind, EncryptionReport, EnvelopeKind, EnvelopeReport,
+    RecipientInfoReport, RecipientReport, Report,
 };
 pub use summary::Summary;
 
@@ -25,7 +25,7 @@ use crate::decrypt::DecryptionKey;
 use crate::message::OutgoingMessage;
 use crate::time::Time;
 use crate::usable::Policy;
-use analysis::Layers;
+use analysis::{EnvelopeRole, Layers};
 
 /// How to audit.
 #[derive(Default)]
@@ -169,6 +169,10 @@ fn encryption_report(
     let kind = match carrying.first() {
         Some(e) if e.summary.auth_enveloped => EncryptionKind::AuthEnveloped,
         Some(_) => EncryptionKind::Enveloped,
+        None if layers.malformed.iter().any(|m| m.role == EnvelopeRole::Message) => {
+            EncryptionKind::Malformed
+        }
+        None if !layers.envelopes.is_empty() => EncryptionKind::EncryptedAttachment,
         None if layers.signed => EncryptionKind::SignedOnly,
         None => EncryptionKind::None,
     };
@@ -215,6 +219,8 @@ fn encryption_report(
         .collect();
     EncryptionReport {
         kind,
+        signed: layers.signed,
+        envelopes: envelope_reports(layers),
         content_cipher: carrying
             .first()
             .copied()
@@ -224,4 +230,38 @@ fn encryption_report(
         recipient_infos,
         decryption,
     }
+}
+
+/// `encryption.envelopes`: the envelopes and the unreadable S/MIME parts, in MIME order.
+fn envelope_reports(layers: &Layers<'_>) -> Vec<EnvelopeReport> {
+    let envelopes = layers.envelopes.iter().map(|e| EnvelopeReport {
+        layer: e.path.clone(),
+        kind: if e.summary.auth_enveloped {
+            EnvelopeKind::AuthEnveloped
+        } else {
+            EnvelopeKind::Enveloped
+        },
+        role: e.role,
+        content_cipher: Some(e.summary.content_cipher.name.clone()),
+        ber_indefinite: e.summary.ber_indefinite,
+        recipient_info_count: e.summary.recipient_infos.len(),
+        error: None,
+    });
+    let malformed = layers.malformed.iter().map(|m| EnvelopeReport {
+        layer: m.path.clone(),
+        kind: EnvelopeKind::Malformed,
+        role: m.role,
+        content_cipher: None,
+        ber_indefinite: false,
+        recipient_info_count: 0,
+        error: Some(m.why.clone()),
+    });
+    let mut all: Vec<EnvelopeReport> = envelopes.chain(malformed).collect();
+    all.sort_by_key(|e| mime_order(&e.layer));
+    all
+}
+
+/// A MIME path (`2.10.1`) as numbers, so that part 10 sorts after part 9.
+fn mime_order(path: &str) -> Vec<u64> {
+    path.split('.').map(|n| n.parse().unwrap_or(u64::MAX)).collect()
 }
