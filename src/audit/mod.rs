@@ -27,9 +27,18 @@ use crate::time::Time;
 use crate::usable::Policy;
 use analysis::{EnvelopeRole, Layers};
 
+/// How far a message's Date may be off when certificates are judged at it (`--clock-skew`).
+///
+/// Clients stamp `Date` from the device's clock: NSS's own test messages are dated 35 seconds
+/// before their recipient certificate's notBefore. Ten minutes covers a clock that is not
+/// synchronised without hiding a certificate that was really expired or not yet issued.
+pub const DEFAULT_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// How to audit.
-#[derive(Default)]
 pub struct AuditOptions {
+    /// What certificates must satisfy. `policy.clock_skew` is allowed only when certificates are
+    /// judged at the message's Date (default [`DEFAULT_CLOCK_SKEW`]); a time given with `at`,
+    /// or the fallback time, is exact.
     pub policy: Policy,
     /// Judge certificates at this time instead of the message's Date (`--at`).
     pub at: Option<Time>,
@@ -37,6 +46,17 @@ pub struct AuditOptions {
     pub fallback_time: Option<Time>,
     /// The mailbox owner's keys, to decrypt and look inside (`--key`).
     pub keys: Vec<DecryptionKey>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            policy: Policy { clock_skew: DEFAULT_CLOCK_SKEW, ..Policy::default() },
+            at: None,
+            fallback_time: None,
+            keys: Vec::new(),
+        }
+    }
 }
 
 /// Audits one message.
@@ -123,13 +143,22 @@ fn audit_unguarded(raw: &[u8], store: &CertStore, options: &AuditOptions, skim: 
         })
         .collect();
 
+    // The skew allows for the sending device's clock: only a Date has one.
+    let at_date = options.at.is_none() && header.date.is_some();
     let at = options.at.or(header.date).or(options.fallback_time);
+    let exact;
+    let policy = if at_date {
+        &options.policy
+    } else {
+        exact = Policy { clock_skew: std::time::Duration::ZERO, ..options.policy.clone() };
+        &exact
+    };
     let ctx = rules::Context {
         recipients: &recipients,
         author: header.author(),
         layers: &layers,
         store,
-        policy: &options.policy,
+        policy,
         at,
         decrypted: &decrypted,
     };

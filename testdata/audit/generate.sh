@@ -32,7 +32,7 @@ hdr() { # FROM TO CC BCC SUBJECT ID
   printf 'From: %s\nTo: %s\n' "$1" "$2"
   [ -n "$3" ] && printf 'Cc: %s\n' "$3"
   [ -n "$4" ] && printf 'Bcc: %s\n' "$4"
-  printf 'Subject: %s\nDate: Mon, 01 Jun 2026 09:30:00 +0200\nMessage-ID: <%s@example.com>\n' "$5" "$6"
+  printf 'Subject: %s\nDate: %s\nMessage-ID: <%s@example.com>\n' "$5" "${DATE:-Mon, 01 Jun 2026 09:30:00 +0200}" "$6"
 }
 
 # The iOS 7.1 Reply All: To has no certificate, Cc has one; enveloped for Cc (+ sender) only.
@@ -72,6 +72,13 @@ msg auth-enveloped "$(hdr 'alice@example.com' 'bob@example.com' 'nina@example.or
 # A RecipientInfo for a certificate that is not in the store (the rogue CA's own).
 msg unknown-recipient "$(hdr 'alice@example.com' 'bob@example.com, dan@example.net' '' '' 'Who is this' unknown)" \
   -aes128 "$C/store/alice.pem" "$C/store/bob.pem" "$C/ca/rogue.pem"
+
+# Clock skew: dated 35 s before the certificates' notBefore (2020-01-01T00:00:00Z), as NSS's own
+# test messages are, and 11 minutes before, beyond the audit's 10-minute allowance.
+msg skew-35s "$(DATE='Tue, 31 Dec 2019 23:59:25 +0000' hdr 'alice@example.com' 'bob@example.com' '' '' 'Fresh certificates' skew-35s)" \
+  -aes128 "$C/store/alice.pem" "$C/store/bob.pem"
+msg skew-11min "$(DATE='Tue, 31 Dec 2019 23:49:00 +0000' hdr 'alice@example.com' 'bob@example.com' '' '' 'Clock far behind' skew-11min)" \
+  -aes128 "$C/store/alice.pem" "$C/store/bob.pem"
 
 # Signed only (multipart/signed), by alice.
 { hdr 'Alice Sender <alice@example.com>' 'bob@example.com' '' '' 'Signed' signed
