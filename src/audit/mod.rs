@@ -198,7 +198,9 @@ fn encryption_report(
     let kind = match carrying.first() {
         Some(e) if e.summary.auth_enveloped => EncryptionKind::AuthEnveloped,
         Some(_) => EncryptionKind::Enveloped,
-        None if layers.malformed.iter().any(|m| m.role == EnvelopeRole::Message) => {
+        None if layers.malformed.iter().any(|m| m.role == EnvelopeRole::Message)
+            || !layers.not_examined.is_empty() =>
+        {
             EncryptionKind::Malformed
         }
         None if !layers.envelopes.is_empty() => EncryptionKind::EncryptedAttachment,

@@ -19,7 +19,8 @@
 //! `encryption.kind` says what protects the message itself, the first that applies:
 //! `enveloped` / `auth-enveloped` when an envelope is the message (or the payload a SmartReply
 //! server attached beside a blank body); `malformed` when the S/MIME part that is the message
-//! could not be read; `encrypted-attachment` when envelopes travel only as attachments; then
+//! could not be read, or part of the message lies beyond the audit's bounds (MIME depth, part
+//! count, nested signatures) and was not examined; `encrypted-attachment` when envelopes travel only as attachments; then
 //! `signed-only`; else `none`. `signed` tells whether any signature was seen, whatever the kind.
 //!
 //! `encryption.envelopes` lists, in MIME order, every envelope found (top level, inside
@@ -58,7 +59,8 @@ pub enum EncryptionKind {
     SignedOnly,
     /// Envelopes travel only as attachments; the message itself is not encrypted.
     EncryptedAttachment,
-    /// The S/MIME part that is the message could not be read (`malformed-smime` says why).
+    /// The S/MIME part that is the message could not be read, or part of the message lies
+    /// beyond the audit's bounds (`malformed-smime` says which).
     Malformed,
 }
 

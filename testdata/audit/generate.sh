@@ -92,6 +92,35 @@ openssl cms -encrypt -in "$W/body.mime" -binary -outform DER -out "$W/env.der" -
   printf 'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="smime.p7m"\n\n'
   head -c 300 "$W/env.der" | base64 -w 76; } | sed 's/$/\r/' > truncated.eml
 
+# Limits: an envelope below 65 nested multiparts (the MIME depth bound is 64), and one after
+# 10,000 empty parts (the part-count bound). Neither may pass silently.
+openssl cms -encrypt -in "$W/body.mime" -binary -outform DER -out "$W/limit.der" -aes128 \
+  "$C/store/alice.pem" "$C/store/bob.pem"
+p7m_entity() {
+  printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\n'
+  printf 'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="smime.p7m"\n\n'
+  base64 -w 76 "$W/limit.der"
+}
+{ hdr 'alice@example.com' 'bob@example.com' '' '' 'Deep' limit-depth
+  printf 'MIME-Version: 1.0\n'
+  for i in $(seq 65); do printf 'Content-Type: multipart/mixed; boundary="d%s"\n\n--d%s\n' "$i" "$i"; done
+  p7m_entity
+  for i in $(seq 65 -1 1); do printf '\n--d%s--\n' "$i"; done; } | sed 's/$/\r/' > limit-depth.eml
+{ hdr 'alice@example.com' 'bob@example.com' '' '' 'Many parts' limit-parts
+  printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="p"\n\n'
+  for _ in $(seq 10000); do printf -- '--p\n\n\n'; done
+  printf -- '--p\n'; p7m_entity; printf -- '\n--p--\n'; } | sed 's/$/\r/' > limit-parts.eml
+
+# An envelope inside five opaque signatures, each signing the one below (the audit follows four).
+openssl cms -encrypt -in "$W/body.mime" -binary -out "$W/sig0" -aes128 \
+  "$C/store/alice.pem" "$C/store/bob.pem"
+for i in 1 2 3 4 5; do
+  openssl cms -sign -nodetach -binary -in "$W/sig$((i - 1))" -signer "$C/store/alice.pem" \
+    -inkey "$C/keys/alice.key" -out "$W/sig$i"
+done
+{ hdr 'alice@example.com' 'bob@example.com' '' '' 'Signed five times' limit-signatures
+  cat "$W/sig5"; } | sed 's/\r$//' | sed 's/$/\r/' > limit-signatures.eml
+
 # Not mail at all.
 head -c 512 "$C/bundles/bob.der" > not-mail.bin
 
