@@ -86,7 +86,7 @@ pub fn smartreply_blank_body(
 ) -> Option<SmartReplyFinding> {
     let context = reply_context(msg);
     let mut body = None;
-    let mut alternatives: Option<Vec<String>> = None;
+    let mut alternatives: Option<std::collections::HashSet<String>> = None;
     for layer in layers {
         if layer.kind == SmimeKind::DetachedSignature {
             continue;
@@ -98,6 +98,8 @@ pub fn smartreply_blank_body(
             Placement::Nested => {
                 let alternatives = alternatives.get_or_insert_with(|| {
                     encrypted_alternatives(msg, layers, &|l| envelope_is_empty(l).is_some())
+                        .into_iter()
+                        .collect()
                 });
                 if alternatives.contains(&layer.path) {
                     continue;
@@ -160,6 +162,8 @@ pub fn encrypted_alternatives(
     is_envelope: &dyn Fn(&SmimeLayer<'_>) -> bool,
 ) -> Vec<String> {
     let mut out = Vec::new();
+    let by_part: std::collections::HashMap<u32, &SmimeLayer<'_>> =
+        layers.iter().map(|l| (l.part_id, l)).collect();
     for node in
         walk(msg).nodes.iter().filter(|n| matches!(n.chain, Chain::Root | Chain::SignedContent))
     {
@@ -169,10 +173,8 @@ pub fn encrypted_alternatives(
         if !is_alternative || children.is_empty() {
             continue;
         }
-        let envelopes: Option<Vec<&SmimeLayer<'_>>> = children
-            .iter()
-            .map(|&id| layers.iter().find(|l| l.part_id == id).filter(|l| is_envelope(l)))
-            .collect();
+        let envelopes: Option<Vec<&SmimeLayer<'_>>> =
+            children.iter().map(|id| by_part.get(id).copied().filter(|l| is_envelope(l))).collect();
         if let Some(envelopes) = envelopes {
             out.extend(envelopes.into_iter().map(|l| l.path.clone()));
         }

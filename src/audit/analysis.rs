@@ -268,7 +268,8 @@ fn finish<'s>(
     // Envelopes that are every alternative of the body are the message.
     if out.envelopes.iter().any(|e| e.role == EnvelopeRole::Attachment) {
         let is_env = |l: &SmimeLayer<'_>| top_empty.contains_key(&l.part_id);
-        let alternatives = smartreply::encrypted_alternatives(msg, layers, &is_env);
+        let alternatives: std::collections::HashSet<String> =
+            smartreply::encrypted_alternatives(msg, layers, &is_env).into_iter().collect();
         for env in &mut out.envelopes {
             if alternatives.contains(&env.path) {
                 env.role = EnvelopeRole::Message;
