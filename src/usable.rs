@@ -30,11 +30,16 @@ pub struct Policy {
     pub min_rsa_bits: u32,
     /// Smallest EC field size accepted, in bits (default 256).
     pub min_ec_bits: u32,
+    /// How far the evaluation time may be off, either way, when it comes from someone's clock:
+    /// the certificate's own validity period is widened by this much at both ends. Default zero
+    /// (the time is exact); the audit allows 10 minutes at a message's Date, which the sending
+    /// device stamped ([`crate::audit::DEFAULT_CLOCK_SKEW`]).
+    pub clock_skew: std::time::Duration,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { min_rsa_bits: 2048, min_ec_bits: 256 }
+        Policy { min_rsa_bits: 2048, min_ec_bits: 256, clock_skew: std::time::Duration::ZERO }
     }
 }
 
@@ -55,9 +60,10 @@ pub fn check_certificate(
     if source.is_none() {
         reasons.push(Reason::NoCertificate);
     }
-    if at > cert.not_after() {
+    let skew = i64::try_from(policy.clock_skew.as_secs()).unwrap_or(i64::MAX);
+    if at.unix().saturating_sub(skew) > cert.not_after().unix() {
         reasons.push(Reason::Expired { not_after: cert.not_after() });
-    } else if at < cert.not_before() {
+    } else if at.unix().saturating_add(skew) < cert.not_before().unix() {
         reasons.push(Reason::NotYetValid { not_before: cert.not_before() });
     }
     if let Some(purposes) = cert.extended_key_usage() {
@@ -193,7 +199,9 @@ mod tests {
 
     #[test]
     fn default_policy_is_rsa_2048_ec_256() {
-        assert_eq!(Policy::default(), Policy { min_rsa_bits: 2048, min_ec_bits: 256 });
+        let exact = std::time::Duration::ZERO;
+        let policy = Policy { min_rsa_bits: 2048, min_ec_bits: 256, clock_skew: exact };
+        assert_eq!(Policy::default(), policy);
     }
 
     #[test]

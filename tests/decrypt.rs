@@ -67,6 +67,32 @@ fn opens_with_owner_key(
     assert_eq!(opened.recipient_index, index);
 }
 
+/// Inspection (the audit) and decryption read RecipientInfos with one decoder: a kari one of
+/// them refuses, the other refuses too, as damage; the untouched original opens. Before, the
+/// audit passed a kari without its encryptedKey, with a broken originator or version 7, and
+/// decryption took a kari with no RecipientEncryptedKey for "not a recipient".
+#[rstest]
+#[case::original("carol-keyid.der", true)]
+#[case::no_encrypted_key("carol-kari-no-encrypted-key.der", false)]
+#[case::no_recipient_encrypted_keys("carol-kari-no-keys.der", false)]
+#[case::bad_originator("carol-kari-bad-originator.der", false)]
+#[case::version_7("carol-kari-version-7.der", false)]
+fn inspection_and_decryption_judge_a_kari_alike(#[case] name: &str, #[case] well_formed: bool) {
+    let der = std::fs::read(testdata(&format!("cms/{name}"))).unwrap();
+    let inspected = smime_lint::cms::inspect(&der);
+    assert_eq!(inspected.is_ok(), well_formed, "{name}: {inspected:?}");
+    match decrypt(&der, &[key("carol")]) {
+        Ok(opened) => {
+            assert!(well_formed, "{name} opened");
+            assert!(!opened.plaintext.is_empty());
+        }
+        Err(e) => {
+            assert!(!well_formed, "{name}: {e:?}");
+            assert!(matches!(e, DecryptError::Damaged(_)), "{name}: {e:?}");
+        }
+    }
+}
+
 #[rstest]
 #[case::reply("reply.mime", false, 0)]
 #[case::empty_text_part("blank.mime", true, 0)]

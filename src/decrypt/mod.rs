@@ -231,7 +231,7 @@ fn flatten(recipients: &[RecipientInfo]) -> Vec<Slot<'_>> {
         match ri {
             RecipientInfo::Ktri(k) => slots.push(Slot::Ktri(k)),
             RecipientInfo::Kari(kari) => {
-                slots.extend(kari.recipient_enc_keys.iter().map(|rek| Slot::Kari { kari, rek }))
+                slots.extend(kari.recipient_enc_keys.0.iter().map(|rek| Slot::Kari { kari, rek }))
             }
             RecipientInfo::Kekri(_) => slots.push(Slot::Other("kekri")),
             RecipientInfo::Pwri(_) => slots.push(Slot::Other("pwri")),

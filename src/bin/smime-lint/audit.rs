@@ -15,6 +15,7 @@ use smime_lint::Time;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
@@ -27,6 +28,11 @@ pub struct AuditArgs {
     /// Judge certificates at this time (RFC 3339). Default: each message's Date.
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     at: Option<Time>,
+    /// How far a message's Date may be off (the sending device's clock) when certificates are
+    /// judged at it: validity periods are widened by this much at both ends. Not applied with
+    /// --at. A number with s, m or h (`90s`, `10m`, `1h`; a bare number is seconds), at most 24h.
+    #[arg(long = "clock-skew", value_name = "DURATION", default_value = "10m", value_parser = parse_skew)]
+    clock_skew: Duration,
     /// The mailbox owner's private key (PEM; may also hold the certificate), to decrypt sent
     /// items and look inside. May be given several times. Keys are never printed.
     #[arg(long = "key", value_name = "PEM")]
@@ -111,12 +117,13 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         let key = DecryptionKey::load(path)?;
         keys.push(attach_certificate(key, &store));
     }
-    let options = AuditOptions {
+    let mut options = AuditOptions {
         at: args.at,
         fallback_time: Some(Time::now()),
         keys,
         ..AuditOptions::default()
     };
+    options.policy.clock_skew = args.clock_skew;
 
     // Files are opened in order on one thread and read by the workers, in parallel.
     let inputs = scan::messages(&args.paths, &scan_options)?.pending();
@@ -168,6 +175,31 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
     }
     out.flush()?;
     Ok(if summary.messages_with_errors > 0 { Outcome::Problems } else { Outcome::Clean })
+}
+
+/// `--clock-skew`: `90s`, `10m`, `1h`, or a bare number of seconds; at most a day, since a
+/// larger allowance would hide certificates that really had expired.
+fn parse_skew(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{text:?}: expected a number with s, m or h, e.g. 10m")),
+    };
+    let secs = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?}: expected a number with s, m or h, e.g. 10m"))?;
+    if secs > 24 * 3600 {
+        return Err(format!("{text:?}: at most 24h; clock skew is minutes, not days"));
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 /// A key file without a certificate: find the owner's certificate in the store by public key,
