@@ -64,6 +64,20 @@ pub enum EncryptionKind {
     Malformed,
 }
 
+impl EncryptionKind {
+    /// The stable code, as in the JSON `encryption.kind`.
+    pub fn code(self) -> &'static str {
+        match self {
+            EncryptionKind::None => "none",
+            EncryptionKind::Enveloped => "enveloped",
+            EncryptionKind::AuthEnveloped => "auth-enveloped",
+            EncryptionKind::SignedOnly => "signed-only",
+            EncryptionKind::EncryptedAttachment => "encrypted-attachment",
+            EncryptionKind::Malformed => "malformed",
+        }
+    }
+}
+
 /// What one entry of `encryption.envelopes` is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
