@@ -340,7 +340,7 @@ impl CertStore {
     }
 
     /// [`check_certificate`] plus, when trust anchors are configured, [`Reason::Untrusted`] if
-    /// no chain to an anchor is valid at `at`. Chains of stored certificates are built once and
+    /// no chain to an anchor is valid at `at` and acceptable to `policy`. Chains of stored certificates are built once and
     /// cached; later calls only re-check validity times.
     pub fn check(
         &self,
@@ -391,8 +391,8 @@ impl CertStore {
                         self.chains_used.store(true, Ordering::Relaxed);
                         self.build_chains(cert)
                     })
-                    .check(at),
-                None => self.build_chains(cert).check(at),
+                    .check(at, policy),
+                None => self.build_chains(cert).check(at, policy),
             };
             if let Err(detail) = verdict {
                 insert_blocking(&mut reasons, Reason::Untrusted { detail });

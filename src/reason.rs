@@ -1,9 +1,9 @@
 //! Why a recipient cannot (or should not) receive encrypted mail with a certificate.
 //!
 //! A [`Reason`] is a *result* of evaluation, not an error: "bob's certificate expired on
-//! 2025-01-01" is a correct answer. Each reason has a stable [`code`](Reason::code) (DESIGN §4,
-//! part of the JSON contract), a human [`message`](Reason::message) and a [`hint`](Reason::hint)
-//! saying what to do about it.
+//! 2025-01-01" is a correct answer. Each reason has a stable [`code`](Reason::code) (listed in
+//! the README, part of the JSON contract), a human [`message`](Reason::message) and a
+//! [`hint`](Reason::hint) saying what to do about it.
 
 use crate::address::Address;
 use crate::time::Time;
@@ -24,6 +24,11 @@ pub enum Severity {
 pub enum Reason {
     /// No certificate in the store names the address.
     NoCertificate,
+    /// The address is only in the subject's emailAddress, while subjectAltName lists other
+    /// mailboxes: the certificate's own subjectAltName contradicts it (RFC 5280 §4.1.2.6 puts
+    /// mail addresses in subjectAltName; CA/Browser Forum S/MIME BR §7.1.4.2.2 requires a
+    /// subject emailAddress to repeat one of them).
+    SubjectEmailNotInSan,
     /// The evaluation time is after the certificate's notAfter (RFC 5280 §4.1.2.5).
     Expired { not_after: Time },
     /// The evaluation time is before the certificate's notBefore (RFC 5280 §4.1.2.5).
@@ -31,6 +36,14 @@ pub enum Reason {
     /// extendedKeyUsage is present and lists neither id-kp-emailProtection nor
     /// anyExtendedKeyUsage (RFC 5280 §4.2.1.12, RFC 8550 §4.4.4).
     EkuExcludesEmailProtection,
+    /// A CA certificate (basicConstraints `cA` TRUE, or keyUsage keyCertSign: RFC 5280
+    /// §4.2.1.3, §4.2.1.9) is not an end entity's certificate, whatever addresses it names
+    /// (RFC 8550 §4.4.1; CA/Browser Forum S/MIME BR §7.1.2.3 profiles subscriber certificates
+    /// as non-CA).
+    CaCertificate,
+    /// An extension marked critical that this crate does not understand (RFC 5280 §4.2: such a
+    /// certificate MUST be rejected). `oid` is its dotted identifier.
+    UnknownCriticalExtension { oid: String },
     /// keyUsage is present and lacks the bit the key type needs for encryption: keyEncipherment
     /// for RSA key transport, keyAgreement for EC/DH (RFC 8550 §4.4.2).
     KeyUsageForbidsEncryption { needed: &'static str },
@@ -51,12 +64,15 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The stable code, as in DESIGN §4 and the JSON output.
+    /// The stable code, as in the README's reason-code table and the JSON output.
     pub fn code(&self) -> &'static str {
         match self {
             Reason::NoCertificate => "no-certificate",
+            Reason::SubjectEmailNotInSan => "subject-email-not-in-san",
             Reason::Expired { .. } => "expired",
             Reason::NotYetValid { .. } => "not-yet-valid",
+            Reason::CaCertificate => "ca-certificate",
+            Reason::UnknownCriticalExtension { .. } => "unknown-critical-extension",
             Reason::EkuExcludesEmailProtection => "eku-excludes-email-protection",
             Reason::KeyUsageForbidsEncryption { .. } => "key-usage-forbids-encryption",
             Reason::WeakKey { .. } => "weak-key",
@@ -85,12 +101,21 @@ impl Reason {
     pub fn message(&self, address: &Address) -> String {
         match self {
             Reason::NoCertificate => format!("no certificate for {address}"),
+            Reason::SubjectEmailNotInSan => format!(
+                "the certificate names {address} only in the subject's emailAddress, and its subjectAltName lists other addresses: it is not a certificate for {address}"
+            ),
             Reason::Expired { not_after } => {
                 format!("the certificate for {address} expired on {not_after}")
             }
             Reason::NotYetValid { not_before } => {
                 format!("the certificate for {address} is not valid before {not_before}")
             }
+            Reason::CaCertificate => format!(
+                "the certificate for {address} is a CA certificate (it may sign certificates), not an end entity's"
+            ),
+            Reason::UnknownCriticalExtension { oid } => format!(
+                "the certificate for {address} has a critical extension {oid} that smime-lint does not understand, so it must not be used"
+            ),
             Reason::EkuExcludesEmailProtection => format!(
                 "the certificate for {address} has an extended key usage without emailProtection"
             ),
@@ -124,12 +149,21 @@ impl Reason {
             Reason::NoCertificate => {
                 format!("ask {address} to send you a signed message, or import their certificate")
             }
+            Reason::SubjectEmailNotInSan => format!(
+                "ask {address} for a certificate that names {address} in subjectAltName"
+            ),
             Reason::Expired { .. } => {
                 format!("ask {address} to renew the certificate and send you a signed message")
             }
             Reason::NotYetValid { .. } => {
                 "check the system clock, or wait until the certificate becomes valid".to_owned()
             }
+            Reason::CaCertificate => {
+                format!("ask {address} for their own (end-entity) e-mail certificate")
+            }
+            Reason::UnknownCriticalExtension { .. } => format!(
+                "ask {address} for a certificate from an issuer that follows the S/MIME certificate profile"
+            ),
             Reason::EkuExcludesEmailProtection | Reason::KeyUsageForbidsEncryption { .. } => {
                 format!("ask {address} for a certificate issued for e-mail encryption")
             }
@@ -152,7 +186,7 @@ impl Reason {
         }
     }
 
-    /// The wire form for one address: `{"code", "message", "hint"}` (DESIGN §7).
+    /// The wire form for one address: `{"code", "message", "hint"}` (the README's JSON format).
     pub fn report(&self, address: &Address) -> ReasonReport {
         ReasonReport { code: self.code(), message: self.message(address), hint: self.hint(address) }
     }
@@ -164,7 +198,7 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A reason as printed: the JSON object of DESIGN §7.
+/// A reason as printed: the JSON object the README documents.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ReasonReport {
     pub code: &'static str,
@@ -179,9 +213,12 @@ mod tests {
     fn all() -> Vec<Reason> {
         vec![
             Reason::NoCertificate,
+            Reason::SubjectEmailNotInSan,
             Reason::Expired { not_after: Time::from_unix(0) },
             Reason::NotYetValid { not_before: Time::from_unix(0) },
             Reason::EkuExcludesEmailProtection,
+            Reason::CaCertificate,
+            Reason::UnknownCriticalExtension { oid: "1.2.3".into() },
             Reason::KeyUsageForbidsEncryption { needed: "keyEncipherment" },
             Reason::WeakKey { algorithm: "RSA", bits: 1024, minimum: 2048 },
             Reason::UnsupportedKeyAlgorithm { algorithm: "Ed25519".into() },
@@ -199,9 +236,12 @@ mod tests {
             codes,
             [
                 "no-certificate",
+                "subject-email-not-in-san",
                 "expired",
                 "not-yet-valid",
                 "eku-excludes-email-protection",
+                "ca-certificate",
+                "unknown-critical-extension",
                 "key-usage-forbids-encryption",
                 "weak-key",
                 "unsupported-key-algorithm",

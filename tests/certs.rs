@@ -426,7 +426,7 @@ fn policy_sets_the_minimum_key_size() {
     let heidi = addr("heidi@example.com");
     let lax = Policy { min_rsa_bits: 1024, ..Policy::default() };
     assert!(store.evaluate(&heidi, AT, &lax).is_encryptable());
-    let strict = Policy { min_rsa_bits: 3072, min_ec_bits: 384 };
+    let strict = Policy { min_rsa_bits: 3072, min_ec_bits: 384, ..Policy::default() };
     let store = store_of(&["store"]);
     assert!(!store.evaluate(&addr("alice@example.com"), AT, &strict).is_encryptable());
     assert!(!store.evaluate(&addr("carol@example.org"), AT, &strict).is_encryptable());

@@ -27,6 +27,10 @@ pub struct AuditArgs {
     /// Judge certificates at this time (RFC 3339). Default: each message's Date.
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     at: Option<Time>,
+    /// Accept SHA-1 signatures on certificate chains (refused by default; old archived mail may
+    /// need it). MD5 is refused whatever this says.
+    #[arg(long = "allow-sha1")]
+    allow_sha1: bool,
     /// The mailbox owner's private key (PEM; may also hold the certificate), to decrypt sent
     /// items and look inside. May be given several times. Keys are never printed.
     #[arg(long = "key", value_name = "PEM")]
@@ -111,12 +115,13 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         let key = DecryptionKey::load(path)?;
         keys.push(attach_certificate(key, &store));
     }
-    let options = AuditOptions {
+    let mut options = AuditOptions {
         at: args.at,
         fallback_time: Some(Time::now()),
         keys,
         ..AuditOptions::default()
     };
+    options.policy.allow_sha1_signatures = args.allow_sha1;
 
     // Files are opened in order on one thread and read by the workers, in parallel.
     let inputs = scan::messages(&args.paths, &scan_options)?.pending();
