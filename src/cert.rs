@@ -216,12 +216,23 @@ impl fmt::Display for KeyKind {
     }
 }
 
-/// Whether a certificate harvested from signed mail is bound to the address it names.
+/// Whether a certificate harvested from signed mail is bound to an address it names.
+///
+/// A binding is per address: signed mail from `mallory@evil.test` whose certificate also names
+/// `alice@victim.org` binds it to mallory's address only. What a binding proves: the sender of
+/// that mail holds the certificate's private key. What it does not prove: that the mail came
+/// from the address in its From header (headers are easy to forge) — for that, the certificate
+/// must chain to a trust anchor (`--trust`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HarvestBinding {
-    /// The signature verified with this certificate and it names the From address.
-    Verified,
-    /// It did not; the text says why.
+    /// A signer's signature verified with this certificate, its keyUsage allows signing, and
+    /// it names the From address of the mail: bound to these From addresses (one per signed
+    /// message it came in from a different address), and to no other address it names.
+    Verified {
+        /// The From addresses of the signed mail that bound it.
+        senders: Vec<Address>,
+    },
+    /// It did not bind to any address; the text says why.
     Unverified(String),
 }
 
@@ -249,6 +260,36 @@ impl Provenance {
     /// `true` for a harvested certificate whose binding to its address is not proven.
     pub fn is_unverified_harvest(&self) -> bool {
         matches!(self, Provenance::Harvested { binding: HarvestBinding::Unverified(_), .. })
+    }
+
+    /// The provenance of one certificate that arrived twice: a loaded (file or in-memory) copy
+    /// wins over any harvest; two harvests bind the union of their From addresses; a verified
+    /// harvest wins over an unverified one. `None`: `self` stays as it is.
+    pub(crate) fn merged_with(&self, other: &Provenance) -> Option<Provenance> {
+        use HarvestBinding::{Unverified, Verified};
+        match (self, other) {
+            (Provenance::Harvested { .. }, Provenance::File(_) | Provenance::Inline(_)) => {
+                Some(other.clone())
+            }
+            (
+                Provenance::Harvested { binding: Unverified(_), .. },
+                Provenance::Harvested { binding: Verified { .. }, .. },
+            ) => Some(other.clone()),
+            (
+                Provenance::Harvested { message, binding: Verified { senders } },
+                Provenance::Harvested { binding: Verified { senders: more }, .. },
+            ) if more.iter().any(|a| !senders.contains(a)) => {
+                let mut senders = senders.clone();
+                senders.extend(
+                    more.iter().filter(|a| !senders.contains(a)).cloned().collect::<Vec<_>>(),
+                );
+                Some(Provenance::Harvested {
+                    message: message.clone(),
+                    binding: Verified { senders },
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -296,6 +337,8 @@ pub struct Certificate {
     name_constraints: Option<Box<NameConstraints>>,
     /// subjectAltName holds at least one rfc822Name or SmtpUTF8Mailbox entry (parseable or not).
     san_mailbox: bool,
+    /// Computed on first use (a signature check): see [`Certificate::is_self_signed`].
+    self_signed: OnceLock<bool>,
 }
 
 impl Certificate {
@@ -333,6 +376,7 @@ impl Certificate {
             unknown_critical: tbs.parts.unknown_critical.into_boxed_slice(),
             name_constraints: tbs.parts.name_constraints.map(Box::new),
             san_mailbox: tbs.parts.san_mailbox,
+            self_signed: OnceLock::new(),
             serial_hash: tbs.serial_hash,
             der,
             tbs: tbs_range,
@@ -514,6 +558,24 @@ impl Certificate {
     /// (RFC 5280 §4.1.2.6, CA/Browser Forum S/MIME BR §7.1.4.2.2).
     pub fn has_san_mailbox(&self) -> bool {
         self.san_mailbox
+    }
+
+    /// Self-issued (subject and issuer are the same Name, RFC 5280 §6.1) and its signature
+    /// verifies with its own key: "self-signed" in RFC 5280 §3.2's sense. Computed once.
+    pub fn is_self_signed(&self) -> bool {
+        *self.self_signed.get_or_init(|| {
+            let Ok(x509) = self.x509() else { return false };
+            let tbs = &x509.tbs_certificate;
+            crate::name::NameKey::new(&tbs.subject) == crate::name::NameKey::new(&tbs.issuer)
+                && crate::signature::verify_signature(
+                    &tbs.subject_public_key_info,
+                    &x509.signature_algorithm,
+                    None,
+                    self.tbs_der(),
+                    x509.signature.raw_bytes(),
+                )
+                .is_ok()
+        })
     }
 }
 

@@ -53,14 +53,21 @@ pub enum Reason {
     UnsupportedKeyAlgorithm { algorithm: String },
     /// Trust anchors are configured and no valid chain to one was found.
     Untrusted { detail: String },
-    /// The certificate came from signed mail whose signature did not verify with it, or that was
-    /// not from the address it names: anyone could have planted it.
+    /// The certificate came from signed mail that does not bind it to this address: the
+    /// signature did not verify with it, the signer's keyUsage does not allow signing, or the
+    /// signed mail came from another address (a harvest binds a certificate only to the From
+    /// address of the mail it came in). Anyone could have planted it.
     HarvestedUnverified { detail: String },
     /// Warning: the address appears only in the subject's legacy emailAddress attribute, not in
     /// subjectAltName (RFC 8550 §3 says SHOULD use subjectAltName).
     AddressOnlyInSubject,
     /// Warning: keyUsage is present but not marked critical (RFC 8550 §4.4.2 SHOULD).
     KeyUsageNotCritical,
+    /// Warning: the certificate is self-signed and was harvested from signed mail from this
+    /// address, and no trust anchor vouches for it. The harvest proves that whoever sent that
+    /// mail holds the certificate's private key; it does not prove that the mail really came
+    /// from this address (a From header is easy to forge).
+    HarvestedSelfSigned,
 }
 
 impl Reason {
@@ -81,13 +88,16 @@ impl Reason {
             Reason::HarvestedUnverified { .. } => "harvested-unverified",
             Reason::AddressOnlyInSubject => "address-only-in-subject",
             Reason::KeyUsageNotCritical => "key-usage-not-critical",
+            Reason::HarvestedSelfSigned => "harvested-self-signed",
         }
     }
 
     /// Whether the reason stops the certificate from being used.
     pub fn severity(&self) -> Severity {
         match self {
-            Reason::AddressOnlyInSubject | Reason::KeyUsageNotCritical => Severity::Warning,
+            Reason::AddressOnlyInSubject
+            | Reason::KeyUsageNotCritical
+            | Reason::HarvestedSelfSigned => Severity::Warning,
             _ => Severity::Blocking,
         }
     }
@@ -132,7 +142,7 @@ impl Reason {
                 format!("the certificate for {address} does not chain to a trust anchor: {detail}")
             }
             Reason::HarvestedUnverified { detail } => format!(
-                "the certificate for {address} was taken from signed mail that does not prove it belongs to {address}: {detail}"
+                "the certificate for {address} was taken from signed mail that does not bind it to {address}: {detail}"
             ),
             Reason::AddressOnlyInSubject => format!(
                 "the certificate names {address} only in the subject's emailAddress, not in subjectAltName"
@@ -140,6 +150,9 @@ impl Reason {
             Reason::KeyUsageNotCritical => {
                 format!("the certificate for {address} has a key usage extension that is not critical")
             }
+            Reason::HarvestedSelfSigned => format!(
+                "the certificate for {address} is self-signed and was taken from signed mail from {address}: that proves the sender holds its key, not that the mail came from {address}"
+            ),
         }
     }
 
@@ -183,6 +196,9 @@ impl Reason {
                 "nothing to do now; the next certificate should name the address in subjectAltName".to_owned()
             }
             Reason::KeyUsageNotCritical => "nothing to do now; some clients may reject it".to_owned(),
+            Reason::HarvestedSelfSigned => format!(
+                "confirm the certificate's fingerprint with {address} by another channel, or trust their CA with --trust"
+            ),
         }
     }
 
@@ -226,6 +242,7 @@ mod tests {
             Reason::HarvestedUnverified { detail: "bad signature".into() },
             Reason::AddressOnlyInSubject,
             Reason::KeyUsageNotCritical,
+            Reason::HarvestedSelfSigned,
         ]
     }
 
@@ -248,16 +265,20 @@ mod tests {
                 "untrusted",
                 "harvested-unverified",
                 "address-only-in-subject",
-                "key-usage-not-critical"
+                "key-usage-not-critical",
+                "harvested-self-signed"
             ]
         );
     }
 
     #[test]
-    fn only_the_two_warnings_do_not_block() {
+    fn only_the_three_warnings_do_not_block() {
         let warnings: Vec<_> =
             all().into_iter().filter(|r| !r.is_blocking()).map(|r| r.code()).collect();
-        assert_eq!(warnings, ["address-only-in-subject", "key-usage-not-critical"]);
+        assert_eq!(
+            warnings,
+            ["address-only-in-subject", "key-usage-not-critical", "harvested-self-signed"]
+        );
     }
 
     #[test]

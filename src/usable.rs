@@ -16,7 +16,11 @@
 //! * the key is RSA or EC on P-256/P-384/P-521 and at least as large as the [`Policy`] asks;
 //!   Ed25519, Ed448, DSA, DH, RSASSA-PSS-only keys and other curves are unsupported. X25519/X448
 //!   keys (RFC 8418 ECDH) are reported unsupported too: the crate has no X25519 key agreement;
-//! * it was not harvested from signed mail that failed to prove it belongs to A.
+//! * it was not harvested from signed mail that failed to bind it to A: a harvested certificate
+//!   is bound only to the From address of signed mail whose signature verified with it
+//!   ([`HarvestBinding`]). A bound, self-signed harvested certificate gets the warning
+//!   [`Reason::HarvestedSelfSigned`]: the harvest proves the sender holds the key, not that the
+//!   mail came from A.
 //!
 //! A certificate with no extensions at all (X.509 v1) passes every extension check. Trust (a
 //! chain to a configured anchor) is the store's part: [`CertStore::check`](crate::CertStore::check).
@@ -49,9 +53,9 @@ impl Default for Policy {
 
 /// Checks one certificate for one address, without trust: address named (and not contradicted
 /// by subjectAltName), validity at `at`, EKU, CA certificate, unknown critical extensions,
-/// keyUsage (+ non-critical warning), key algorithm and strength, harvested-unverified,
-/// address-only-in-subject warning. Blocking reasons first (in the README's table order), then
-/// warnings.
+/// keyUsage (+ non-critical warning), key algorithm and strength, the harvest binding,
+/// address-only-in-subject and harvested-self-signed warnings. Blocking reasons first (in the
+/// README's table order), then warnings.
 ///
 /// A certificate that does not name `address` gets [`Reason::NoCertificate`]: it is no
 /// certificate *for that address*.
@@ -121,10 +125,21 @@ pub fn check_certificate(
             reasons.push(Reason::UnsupportedKeyAlgorithm { algorithm: algorithm.clone() });
         }
     }
-    if let Provenance::Harvested { binding: HarvestBinding::Unverified(detail), .. } =
-        cert.provenance()
-    {
-        reasons.push(Reason::HarvestedUnverified { detail: detail.clone() });
+    let mut self_signed_harvest = false;
+    match cert.provenance() {
+        Provenance::Harvested { binding: HarvestBinding::Unverified(detail), .. } => {
+            reasons.push(Reason::HarvestedUnverified { detail: detail.clone() });
+        }
+        Provenance::Harvested { binding: HarvestBinding::Verified { senders }, .. }
+            if source.is_some() =>
+        {
+            if !senders.contains(address) {
+                reasons.push(Reason::HarvestedUnverified { detail: not_the_sender(senders) });
+            } else {
+                self_signed_harvest = cert.is_self_signed();
+            }
+        }
+        _ => {}
     }
     if source == Some(AddressSource::SubjectEmail) && !contradicted {
         reasons.push(Reason::AddressOnlyInSubject);
@@ -132,7 +147,19 @@ pub fn check_certificate(
     if key_usage.is_some_and(|ku| !ku.critical) {
         reasons.push(Reason::KeyUsageNotCritical);
     }
+    if self_signed_harvest {
+        reasons.push(Reason::HarvestedSelfSigned);
+    }
     reasons
+}
+
+/// Why a certificate harvested from someone else's signed mail is not bound to this address.
+fn not_the_sender(senders: &[Address]) -> String {
+    let from: Vec<&str> = senders.iter().map(Address::as_str).collect();
+    format!(
+        "it came in signed mail from {}; a harvested certificate is bound only to the address its signed mail came from",
+        from.join(", ")
+    )
 }
 
 /// Adds `reason` among the blocking reasons, after those that come before it in the order of

@@ -5,14 +5,18 @@
 //!   smimeencrypt` answer; `every_chain_fixture` holds smime-lint to it (one case per fixture),
 //!   `openssl_agrees_on_every_chain` runs openssl (when on PATH) and holds it to the same table
 //!   and to smime-lint's verdict, except where the table documents a deliberate difference.
-//! * `expected/NAME.certs.json` is the `certs --format json` output of each chain fixture.
+//! * `expected/NAME.certs.json` is the `certs --format json` output of each chain fixture;
+//!   `harvest/NAME.expected.json` what harvesting each signed message yields, per address.
 //!
 //! `UPDATE_EXPECTED=1 cargo test --test pki_hostile` rewrites the expected files; review the
 //! diff.
 
 use rstest::rstest;
-use serde_json::Value;
-use smime_lint::{Address, CertStore, Policy, Time};
+use serde_json::{json, Value};
+use smime_lint::compose::{decide, ComposeOptions};
+use smime_lint::harvest::harvest_message;
+use smime_lint::message::{Recipient, RecipientField};
+use smime_lint::{Address, CertStore, Certificate, HarvestBinding, Policy, Provenance, Time};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -324,6 +328,178 @@ fn the_kelvin_sign_is_not_a_k() {
     assert_eq!(v["recipients"][0]["address"], "kelvin@example.org");
     assert_eq!(v["recipients"][0]["encryptable"], false);
     assert_eq!(v["recipients"][0]["reasons"][0]["code"], "no-certificate");
+}
+
+// --- harvesting ----------------------------------------------------------------------------
+
+fn harvest(name: &str) -> Vec<Certificate> {
+    let raw = std::fs::read(path(&format!("harvest/{name}.eml"))).unwrap();
+    harvest_message(&raw, &format!("{name}.eml"))
+}
+
+fn store_of(certs: &[Certificate]) -> CertStore {
+    let mut store = CertStore::new();
+    for cert in certs {
+        store.add(cert.clone());
+    }
+    store
+}
+
+fn codes_for(store: &CertStore, address: &str) -> Vec<&'static str> {
+    let status = store.evaluate(&addr(address), AT, &Policy::default());
+    status
+        .candidates
+        .first()
+        .map(|v| v.reasons.iter().map(|r| r.code()).collect())
+        .unwrap_or_default()
+}
+
+/// What harvesting each signed message yields: the binding, and per address the reasons.
+#[rstest]
+#[case::mallory_names_alice("mallory-names-alice")]
+#[case::alice_sends_mallorys_cert("alice-sends-mallorys-cert")]
+#[case::sam_self_signed("sam-self-signed")]
+#[case::enc_only_signer("enc-only-signer")]
+#[case::gina_ca_issued("gina-ca-issued")]
+fn every_signed_message_harvests_as_expected(#[case] name: &str) {
+    let certs = harvest(name);
+    let store = store_of(&certs);
+    let report: Vec<Value> = certs
+        .iter()
+        .map(|cert| {
+            let binding = match cert.provenance() {
+                Provenance::Harvested { binding: HarvestBinding::Verified { senders }, .. } => {
+                    json!({"verified": senders})
+                }
+                Provenance::Harvested { binding: HarvestBinding::Unverified(why), .. } => {
+                    json!({"unverified": why})
+                }
+                other => json!({"other": other.label()}),
+            };
+            let addresses: Vec<Value> = cert
+                .addresses()
+                .iter()
+                .map(|named| {
+                    let reasons = store.check(cert, &named.address, AT, &Policy::default());
+                    json!({
+                        "address": named.address,
+                        "reasons": reasons.iter().map(|r| r.report(&named.address)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({"subject": cert.subject_display(), "sha256": cert.sha256_hex(),
+                   "binding": binding, "addresses": addresses})
+        })
+        .collect();
+    golden(
+        &path(&format!("harvest/{name}.expected.json")),
+        &(serde_json::to_string_pretty(&report).unwrap() + "\n"),
+    );
+}
+
+#[test]
+fn a_harvest_binds_only_the_address_the_mail_came_from() {
+    let certs = harvest("mallory-names-alice");
+    assert_eq!(certs.len(), 1);
+    assert!(matches!(
+        certs[0].provenance(),
+        Provenance::Harvested { binding: HarvestBinding::Verified { senders }, .. }
+            if senders == &[addr("mallory@evil.test")]
+    ));
+    let mut store = store_of(&certs);
+    assert_eq!(codes_for(&store, "mallory@evil.test"), ["harvested-self-signed"]);
+    assert_eq!(codes_for(&store, "alice@victim.org"), ["harvested-unverified"]);
+    let alice = store.evaluate(&addr("alice@victim.org"), AT, &Policy::default());
+    let message = alice.reasons()[0].message(&addr("alice@victim.org"));
+    assert!(message.contains("it came in signed mail from mallory@evil.test"), "{message}");
+    // The same certificate in mail from alice's address binds it to alice as well.
+    for cert in harvest("alice-sends-mallorys-cert") {
+        store.add(cert);
+    }
+    assert_eq!(store.len(), 1);
+    assert_eq!(codes_for(&store, "alice@victim.org"), ["harvested-self-signed"]);
+    assert_eq!(codes_for(&store, "mallory@evil.test"), ["harvested-self-signed"]);
+}
+
+#[test]
+fn a_signer_whose_key_usage_forbids_signing_binds_nothing() {
+    let certs = harvest("enc-only-signer");
+    let store = store_of(&certs);
+    assert_eq!(codes_for(&store, "enc@example.org"), ["harvested-unverified"]);
+    let status = store.evaluate(&addr("enc@example.org"), AT, &Policy::default());
+    let message = status.reasons()[0].message(&addr("enc@example.org"));
+    assert!(message.contains("neither digitalSignature nor nonRepudiation"), "{message}");
+}
+
+#[test]
+fn a_ca_issued_harvest_is_not_flagged_and_an_anchor_settles_a_self_signed_one() {
+    let gina = store_of(&harvest("gina-ca-issued"));
+    assert!(codes_for(&gina, "gina@example.org").is_empty());
+    // With the root trusted: gina chains (given her intermediate), sam's self-signed certificate
+    // does not, and trusting sam's own certificate lifts the warning.
+    let mut store = store_of(&harvest("gina-ca-issued"));
+    store.load_path(&path("ca/inter.pem")).unwrap();
+    store.load_trust_path(&path("ca/root.pem")).unwrap();
+    assert!(codes_for(&store, "gina@example.org").is_empty());
+    let mut sam = store_of(&harvest("sam-self-signed"));
+    sam.load_trust_path(&path("ca/root.pem")).unwrap();
+    assert_eq!(codes_for(&sam, "sam@example.org"), ["untrusted", "harvested-self-signed"]);
+    sam.load_trust_path(&path("harvest/sam.pem")).unwrap();
+    assert!(codes_for(&sam, "sam@example.org").is_empty());
+}
+
+/// `check`'s decision (compose) flags a recipient whose only certificate is self-signed and
+/// harvested: the decision still encrypts, and says what the certificate does not prove.
+#[test]
+fn the_compose_decision_flags_a_self_signed_harvest() {
+    let store = store_of(&harvest("sam-self-signed"));
+    let sam = Recipient { address: addr("sam@example.org"), field: RecipientField::To };
+    let decision = decide(&store, None, &[sam], AT, &ComposeOptions::default());
+    let status = &decision.recipients[0].status;
+    assert!(status.is_encryptable());
+    let reasons = status.reasons();
+    assert_eq!(reasons.iter().map(|r| r.code()).collect::<Vec<_>>(), ["harvested-self-signed"]);
+    let message = reasons[0].message(&addr("sam@example.org"));
+    assert!(
+        message.contains("proves the sender holds its key, not that the mail came from"),
+        "{message}"
+    );
+}
+
+/// `audit --harvest`: mail encrypted to a self-signed harvested certificate is flagged.
+#[test]
+fn audit_flags_mail_encrypted_to_a_self_signed_harvest() {
+    let out = smime_lint(&[
+        "audit",
+        "--harvest",
+        "--at",
+        AT_TEXT,
+        "--format",
+        "json",
+        &path("harvest/sam-self-signed.eml").display().to_string(),
+        &path("mail/to-sam.eml").display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let to_sam =
+        reports.iter().find(|r| r["path"].as_str().unwrap().ends_with("to-sam.eml")).unwrap();
+    let findings = to_sam["findings"].as_array().unwrap();
+    let flagged = findings
+        .iter()
+        .find(|f| {
+            f["rule"] == "encrypted-to-unusable-certificate" && f["address"] == "sam@example.org"
+        })
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let message = flagged["message"].as_str().unwrap();
+    assert!(
+        message.contains("nothing vouched for") && message.contains("self-signed"),
+        "{message}"
+    );
+    assert_eq!(flagged["severity"], "warning");
 }
 
 /// `audit --allow-sha1`: a SHA-1 link is untrusted by default and accepted on request.

@@ -1,7 +1,8 @@
 //! `encrypted-to-unusable-certificate` (warning): a RecipientInfo matches a certificate that was
 //! not usable at the message's Date (expired, not yet valid, wrong key usage, weak key,
-//! untrusted, ...). The recipient may still be able to decrypt, but the sender should not have
-//! trusted that certificate.
+//! untrusted, ...), or that nothing vouched for: self-signed and harvested from mail claiming
+//! to come from the recipient (`harvested-self-signed`). The recipient may still be able to
+//! decrypt, but the sender should not have trusted that certificate.
 
 use super::Context;
 use crate::audit::finding::{Finding, Rule};
@@ -36,17 +37,25 @@ pub fn check(ctx: &Context<'_, '_>, findings: &mut Vec<Finding>) {
                     .store
                     .check(cert, address, at, ctx.policy)
                     .into_iter()
-                    .filter(|r| r.is_blocking() && *r != Reason::NoCertificate)
+                    .filter(|r| {
+                        (r.is_blocking() && *r != Reason::NoCertificate)
+                            || *r == Reason::HarvestedSelfSigned
+                    })
                     .collect();
                 if blocking.is_empty() {
                     continue;
                 }
                 let why: Vec<String> = blocking.iter().map(|r| r.message(address)).collect();
+                let verdict = if blocking.iter().any(Reason::is_blocking) {
+                    "was not usable"
+                } else {
+                    "nothing vouched for"
+                };
                 findings.push(Finding::new(
                     Rule::EncryptedToUnusableCertificate,
                     Some(address.clone()),
                     format!(
-                        "encrypted to certificate {:.16}… that was not usable at {at}: {}",
+                        "encrypted to certificate {:.16}… that {verdict} at {at}: {}",
                         cert.sha256_hex(),
                         why.join("; ")
                     ),
