@@ -543,3 +543,29 @@ fn audit_refuses_sha1_chains_unless_allowed() {
     );
     assert!(run(&["--allow-sha1"]).is_empty());
 }
+
+proptest::proptest! {
+    /// A damaged constrained CA never makes evaluation panic, and never makes a certificate
+    /// outside its subtree usable: it either still constrains, or it no longer loads, or it no
+    /// longer verifies (and then nothing chains through it).
+    #[test]
+    fn a_damaged_constrained_ca_never_panics_nor_opens_up(
+        index in 0usize..4096,
+        byte in proptest::num::u8::ANY,
+    ) {
+        let pem = std::fs::read_to_string(path("ca/nc-email.pem")).unwrap();
+        let (_, mut der) = pem_rfc7468::decode_vec(pem.as_bytes()).unwrap();
+        let len = der.len();
+        der[index % len] = byte;
+        for (leaf, address) in [("nc-outside", "eve@victim.test"), ("nc-inside", "alice@example.org")] {
+            let mut store = CertStore::new();
+            store.load_path(&path(&format!("leaves/{leaf}.pem"))).unwrap();
+            let _ = store.add_bytes(&der, smime_lint::Provenance::Inline("mutated".into()));
+            store.load_trust_path(&path("ca/root.pem")).unwrap();
+            let status = store.evaluate(&addr(address), AT, &Policy::default());
+            if leaf == "nc-outside" {
+                proptest::prop_assert!(!status.is_encryptable());
+            }
+        }
+    }
+}
