@@ -487,8 +487,10 @@ fn harvested_unverified_blocks_until_a_verified_copy_arrives() {
         status.reasons(),
         [Reason::HarvestedUnverified { detail: "signed by someone else".into() }]
     );
-    let verified =
-        Provenance::Harvested { message: "cur/2.eml".into(), binding: HarvestBinding::Verified };
+    let verified = Provenance::Harvested {
+        message: "cur/2.eml".into(),
+        binding: HarvestBinding::Verified { senders: vec![bob.clone()] },
+    };
     assert!(!store.add(Certificate::from_der(&der, verified.clone()).unwrap()));
     assert_eq!(store.len(), 1);
     let status = store.evaluate(&bob, AT, &Policy::default());

@@ -144,10 +144,13 @@ pub(crate) struct EccCmsSharedInfo {
 ///   parameters [0] ECParameters {{ NamedCurve }} OPTIONAL,
 ///   publicKey  [1] BIT STRING OPTIONAL }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub(crate) struct EcPrivateKey {
+///
+/// Borrows the private key from the (zeroized) DER it was read from: no copy of the scalar is
+/// made, and no `Debug` can print it.
+#[derive(Sequence)]
+pub(crate) struct EcPrivateKey<'a> {
     pub(crate) version: u8,
-    pub(crate) private_key: OctetString,
+    pub(crate) private_key: der::asn1::OctetStringRef<'a>,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
     pub(crate) parameters: Option<ObjectIdentifier>,
     #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]

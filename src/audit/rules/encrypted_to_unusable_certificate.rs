@@ -1,7 +1,8 @@
 //! `encrypted-to-unusable-certificate` (warning): a RecipientInfo matches a certificate that was
 //! not usable at the message's Date (expired, not yet valid, wrong key usage, weak key,
-//! untrusted, ...). The recipient may still be able to decrypt, but the sender should not have
-//! trusted that certificate.
+//! untrusted, ...), or that nothing vouched for: self-signed and harvested from mail claiming
+//! to come from the recipient (`harvested-self-signed`). The recipient may still be able to
+//! decrypt, but the sender should not have trusted that certificate.
 //!
 //! At the message's Date the validity period is widened by the policy's clock skew (the sending
 //! device stamped the Date); at `--at` it is not (see [`crate::audit::AuditOptions`]).
@@ -44,7 +45,10 @@ pub fn check(ctx: &Context<'_, '_>, findings: &mut Vec<Finding>) {
                     .store
                     .check(cert, address, at, ctx.policy)
                     .into_iter()
-                    .filter(|r| r.is_blocking() && *r != Reason::NoCertificate)
+                    .filter(|r| {
+                        (r.is_blocking() && *r != Reason::NoCertificate)
+                            || *r == Reason::HarvestedSelfSigned
+                    })
                     .collect();
                 let Some(first) = blocking.first() else { continue };
                 let why: Vec<String> = blocking.iter().map(|r| r.message(address)).collect();
@@ -55,11 +59,16 @@ pub fn check(ctx: &Context<'_, '_>, findings: &mut Vec<Finding>) {
                     format!(" (allowing {} of clock skew)", duration_text(skew))
                 };
                 let own = ctx.author == Some(address);
+                let verdict = if blocking.iter().any(Reason::is_blocking) {
+                    "was not usable"
+                } else {
+                    "nothing vouched for"
+                };
                 findings.push(Finding::new(
                     Rule::EncryptedToUnusableCertificate,
                     Some(address.clone()),
                     format!(
-                        "encrypted to certificate {:.16}… that was not usable at {at}{allowance}: {}",
+                        "encrypted to certificate {:.16}… that {verdict} at {at}{allowance}: {}",
                         cert.sha256_hex(),
                         why.join("; ")
                     ),
@@ -83,7 +92,9 @@ fn recipient_hint(reason: &Reason, address: &Address) -> String {
         Reason::NotYetValid { .. } => format!(
             "the message is dated before the certificate was valid, so the sending device's clock was probably wrong: check it; {address} can still open the message"
         ),
-        Reason::Untrusted { .. } | Reason::HarvestedUnverified { .. } => format!(
+        Reason::Untrusted { .. }
+        | Reason::HarvestedUnverified { .. }
+        | Reason::HarvestedSelfSigned => format!(
             "confirm with {address} that this certificate is theirs (compare its fingerprint): if it is not, someone else can read this message; for future mail, use a certificate from a trusted source"
         ),
         Reason::WeakKey { .. } => format!(
@@ -104,7 +115,9 @@ fn sender_hint(reason: &Reason) -> String {
             "the sender's own certificate had expired: {archive}; for future mail, install the sender's current certificate in their mail client"
         ),
         Reason::NotYetValid { .. } => "the message is dated before the sender's certificate was valid, so the sending device's clock was probably wrong: check it; the sent copy still opens with the sender's key".to_owned(),
-        Reason::Untrusted { .. } | Reason::HarvestedUnverified { .. } => "check that the certificate the sender's client encrypts to is the sender's own (compare its fingerprint): if it is not, someone else can read the sent copy".to_owned(),
+        Reason::Untrusted { .. }
+        | Reason::HarvestedUnverified { .. }
+        | Reason::HarvestedSelfSigned => "check that the certificate the sender's client encrypts to is the sender's own (compare its fingerprint): if it is not, someone else can read the sent copy".to_owned(),
         _ => format!(
             "{archive}; for future mail, give the sender's mail client a certificate issued for e-mail encryption with a strong key"
         ),

@@ -33,6 +33,10 @@ pub struct AuditArgs {
     /// --at. A number with s, m or h (`90s`, `10m`, `1h`; a bare number is seconds), at most 24h.
     #[arg(long = "clock-skew", value_name = "DURATION", default_value = "10m", value_parser = parse_skew)]
     clock_skew: Duration,
+    /// Accept SHA-1 signatures on certificate chains (refused by default; old archived mail may
+    /// need it). MD5 is refused whatever this says.
+    #[arg(long = "allow-sha1")]
+    allow_sha1: bool,
     /// The mailbox owner's private key (PEM; may also hold the certificate), to decrypt sent
     /// items and look inside. May be given several times. Keys are never printed.
     #[arg(long = "key", value_name = "PEM")]
@@ -124,6 +128,7 @@ pub fn run(args: AuditArgs) -> Result<Outcome, CliError> {
         ..AuditOptions::default()
     };
     options.policy.clock_skew = args.clock_skew;
+    options.policy.allow_sha1_signatures = args.allow_sha1;
 
     // Files are opened in order on one thread and read by the workers, in parallel.
     let inputs = scan::messages(&args.paths, &scan_options)?.pending();
