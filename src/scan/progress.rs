@@ -128,11 +128,11 @@ fn estimate(paths: &[PathBuf], options: &ScanOptions, go_on: &dyn Fn() -> bool) 
         if metadata.is_file() {
             total = total.saturating_add(metadata.len());
         } else if metadata.is_dir() {
-            for item in Walker::new(path.clone(), options) {
+            for item in Walker::new(path.clone(), options, Default::default()) {
                 if !go_on() {
                     return None;
                 }
-                if let WalkItem::File(file) = item {
+                if let WalkItem::File { path: file, .. } = item {
                     let size = std::fs::metadata(&file).map_or(0, |m| m.len());
                     total = total.saturating_add(size);
                 }
