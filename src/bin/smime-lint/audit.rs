@@ -278,9 +278,14 @@ struct InputCount {
 }
 
 /// Whether `bytes` starts with a header section at all: files found in folders that do not
-/// (a README, a key, a JSON export) are not mail and are not audited.
+/// (a README, a key, a JSON export) are not mail and are not audited. Beyond RFC 5322's syntax
+/// (which a JSON object's `{"key":` also fits), the first field's name must look like the names
+/// mail uses: letters, digits, `-` and `_`.
 fn is_mail(bytes: &[u8]) -> bool {
-    smime_lint::message::message_start(bytes).is_ok()
+    let Ok(start) = smime_lint::message::message_start(bytes) else { return false };
+    let name = start.split(|&b| b == b':').next().unwrap_or_default();
+    let name = name.trim_ascii_end();
+    !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// After the scan, on standard error: files skipped as not mail, folders reached twice through
