@@ -343,13 +343,28 @@ fn include_and_exclude_choose_the_files_read_in_folders(
 }
 
 #[test]
-fn the_head_of_a_pending_message_is_read_alone() {
+fn the_header_section_of_a_pending_message_is_read_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("big.eml");
-    std::fs::write(&path, format!("Subject: big\n\n{}", "x".repeat(10_000))).unwrap();
-    let pending: Vec<PendingMessage> = messages(&[path], &defaults()).unwrap().pending().collect();
-    let head = pending.into_iter().next().unwrap().read_head(100);
-    assert_eq!(head.bytes.unwrap().len(), 100);
+    let body = "x".repeat(20_000);
+    let long_header = format!("X-Long: {}", "y".repeat(9_000));
+    let cases = [
+        // (message, max, bytes read): after the 5 bytes read to tell an mbox from a message, a
+        // short header is read in one 4 KiB step, a long one to its empty line in several, and
+        // never more than `max`.
+        (format!("Subject: big\n\n{body}"), 65_536, 5 + 4096),
+        (format!("Subject: big\r\n{long_header}\r\n\r\n{body}"), 65_536, 5 + 3 * 4096),
+        (format!("Subject: big\n{long_header}\n\n{body}"), 100, 100),
+        ("Subject: tiny\n".to_string(), 65_536, 14),
+    ];
+    for (i, (text, max, expected)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("{i}.eml"));
+        std::fs::write(&path, &text).unwrap();
+        let pending: Vec<PendingMessage> =
+            messages(&[path], &defaults()).unwrap().pending().collect();
+        let head = pending.into_iter().next().unwrap().read_head(max).bytes.unwrap();
+        assert_eq!(head.len(), expected, "case {i}");
+        assert_eq!(head, text.as_bytes()[..expected], "case {i}");
+    }
 }
 
 #[test]

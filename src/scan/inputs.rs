@@ -231,19 +231,28 @@ impl PendingMessage {
         }
     }
 
-    /// Reads at most the first `max` bytes: enough for the header section of most messages,
-    /// for a quick look (an mbox entry, already read, is handed over whole). A read error is an
-    /// `Err` message.
+    /// Reads the header section only, for a quick look: up to and including the first empty
+    /// line, in steps of 4 KiB, and at most `max` bytes (an mbox entry, already read, is handed
+    /// over whole). A read error is an `Err` message.
     pub fn read_head(self, max: usize) -> RawMessage {
+        const STEP: u64 = 4096;
         match self.0 {
             Pending::Ready(message) => message,
-            Pending::Unread(Unread { source, reader, mut head, .. }) => {
-                let rest = (max as u64).saturating_sub(head.len() as u64);
-                match reader.take(rest).read_to_end(&mut head) {
-                    Ok(_) => RawMessage { source, bytes: Ok(head) },
-                    Err(e) => RawMessage { source, bytes: Err(format!("read error: {e}")) },
+            Pending::Unread(Unread { source, mut reader, mut head, .. }) => loop {
+                let before = head.len();
+                let rest = (max as u64).saturating_sub(before as u64).min(STEP);
+                if let Err(e) = (&mut reader).take(rest).read_to_end(&mut head) {
+                    return RawMessage { source, bytes: Err(format!("read error: {e}")) };
                 }
-            }
+                // Look again from just before the new bytes: the empty line may straddle them.
+                let from = before.saturating_sub(2);
+                let new = head.get(from..).unwrap_or_default();
+                let ended =
+                    new.windows(2).any(|w| w == b"\n\n") || new.windows(3).any(|w| w == b"\n\r\n");
+                if ended || head.len() == before || head.len() >= max {
+                    return RawMessage { source, bytes: Ok(head) };
+                }
+            },
         }
     }
 }

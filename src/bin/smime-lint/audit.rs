@@ -57,7 +57,8 @@ pub struct AuditArgs {
     /// it). May be given several times.
     #[arg(long = "exclude", value_name = "GLOB")]
     exclude: Vec<String>,
-    /// An .eml file, a folder (recursive), a Maildir, an mbox file, or `-` for standard input.
+    /// An .eml file, a folder (recursive; symbolic links followed), a Maildir, an mbox file, or
+    /// `-` for standard input.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
 }

@@ -9,8 +9,8 @@
 //!
 //! Reports still come out in input order, and the common case streams: a report waits only
 //! when it carries such a Bcc finding that no copy seen so far answers. Then the inputs'
-//! Message-IDs are indexed once (a quick pass reading only the first 64 KiB of each file:
-//! [`index_message_ids`]); the report waits until the last input sharing its Message-ID has
+//! Message-IDs are indexed once (a quick pass reading only each file's header section, in 4 KiB
+//! steps and at most 64 KiB: [`index_message_ids`]); the report waits until the last input sharing its Message-ID has
 //! been audited (usually the next one), or is let go at once when no later input shares it.
 //! The reports behind a waiting one wait with it. Standard input cannot be read twice: with
 //! `-` among the inputs, a waiting report waits until the end.
@@ -24,7 +24,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-/// How much of each file the Message-ID index reads.
+/// The most of each file the Message-ID index reads (it stops at the end of the header).
 const HEAD: usize = 64 * 1024;
 
 /// What goes through in input order: a report, or something else that keeps its place (a
