@@ -170,7 +170,7 @@ fn human_format_shows_blocks_then_the_summary() {
         "{out}"
     );
     assert!(out.contains("hint: "), "{out}");
-    assert!(out.contains("Messages scanned            1"), "{out}");
+    assert!(out.contains("Messages scanned                      1"), "{out}");
 }
 
 #[test]

@@ -46,11 +46,17 @@ impl Tally {
             writeln!(out, "NOT JUDGED: no certificate for any address was loaded; who can decrypt was not checked")?;
             writeln!(out)?;
         }
-        writeln!(out, "Messages scanned     {:>8}", s.messages)?;
-        writeln!(out, "  encrypted          {:>8}", s.encrypted)?;
-        writeln!(out, "  signed only        {:>8}", s.signed_only)?;
-        writeln!(out, "  with errors        {:>8}", s.messages_with_errors)?;
-        writeln!(out, "  with warnings only {:>8}", s.messages_with_warnings)?;
+        for (label, n) in [
+            ("Messages scanned", s.messages),
+            ("  encrypted", s.encrypted),
+            ("  only an attachment encrypted", s.encrypted_attachment),
+            ("  S/MIME part unreadable", s.malformed),
+            ("  signed only", s.signed_only),
+            ("  with errors", s.messages_with_errors),
+            ("  with warnings only", s.messages_with_warnings),
+        ] {
+            writeln!(out, "{label:<30} {n:>8}")?;
+        }
         writeln!(out)?;
         writeln!(
             out,
