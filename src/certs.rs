@@ -12,6 +12,10 @@
 //!
 //! The same DER is stored once. Trust anchors (`--trust`) are kept apart: they do not name
 //! recipients, they only end chains.
+//!
+//! A loaded store can change: [`CertStore::remove`], [`CertStore::replace`],
+//! [`CertStore::retain`] and [`CertStore::remove_trust_anchor`] keep every index (and the cache
+//! of built chains) exactly as loading the remaining certificates afresh would.
 
 use crate::address::Address;
 use crate::cert::{Certificate, Provenance};
@@ -32,6 +36,8 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+
+mod edit;
 
 /// Folder recursion limit (symlink loops are caught separately).
 const MAX_FOLDER_DEPTH: usize = 32;
@@ -190,6 +196,33 @@ impl CertStore {
         let parsed = parse_bundle(bytes, &provenance)?;
         let loaded = Loaded { files: vec![(label, Ok(parsed))], warnings: Vec::new() };
         Ok(self.absorb(loaded, Target::Store))
+    }
+
+    /// Adds trust anchors from `bytes`, in the formats [`add_bytes`](Self::add_bytes) reads
+    /// (a client that ships its anchors inside the application). Returns how many were added.
+    ///
+    /// ```
+    /// use smime_lint::{Address, CertStore, Provenance, Time};
+    /// let mut store = CertStore::new();
+    /// store.load_path("testdata/certs/store".as_ref()).unwrap();
+    /// store.load_path("testdata/certs/ca/intermediate.pem".as_ref()).unwrap();
+    /// let root = std::fs::read("testdata/certs/ca/root.pem").unwrap();
+    /// assert_eq!(store.add_trust_bytes(&root, Provenance::Inline("bundled root".into())).unwrap(), 1);
+    ///
+    /// let at = Time::parse_rfc3339("2026-06-01T00:00:00Z").unwrap();
+    /// let status = |a: &str| store.evaluate(&Address::parse(a).unwrap(), at, &Default::default());
+    /// assert!(status("bob@example.com").is_encryptable());
+    /// assert_eq!(status("mallory@example.com").reasons()[0].code(), "untrusted");
+    /// ```
+    pub fn add_trust_bytes(
+        &mut self,
+        bytes: &[u8],
+        provenance: Provenance,
+    ) -> Result<usize, Error> {
+        let label = PathBuf::from(provenance.label());
+        let parsed = parse_bundle(bytes, &provenance)?;
+        let loaded = Loaded { files: vec![(label, Ok(parsed))], warnings: Vec::new() };
+        Ok(self.absorb(loaded, Target::Anchors))
     }
 
     /// Adds one certificate. `false` if the same DER (SHA-256) is already stored; then the two

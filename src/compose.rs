@@ -31,6 +31,8 @@ use crate::message::{collapse_recipients, Recipient, RecipientField};
 use crate::time::Time;
 use crate::usable::{AddressStatus, Policy};
 
+mod wire;
+
 /// What the user asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,20 +115,58 @@ impl RecipientDecision<'_> {
     }
 }
 
-/// A warning that does not change the decision.
+/// A warning that does not change the decision. Serialized as `{"address", "code", "message"}`
+/// (fields in alphabetical order, like every object of `check --format json`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ComposeWarning {
-    /// `sender-cannot-decrypt` or `bcc-disclosed` (the audit rule codes of DESIGN §5).
-    pub code: &'static str,
+    /// Whom it is about.
     pub address: Address,
+    /// `sender-cannot-decrypt` or `bcc-disclosed` (the audit's rule codes).
+    pub code: &'static str,
+    /// One sentence for the user.
     pub message: String,
 }
 
 /// The result of [`decide`].
+///
+/// Serializes (with `serde`) to the object `smime-lint check --format json` prints, keys in
+/// alphabetical order at every level:
+///
+/// ```json
+/// {"decision": "encrypt|plaintext|refuse|downgrade", "intent": "on|off|auto",
+///  "recipients": [{"address": "bob@example.com", "candidates": [{"not_after": "RFC3339",
+///    "reasons": ["code"], "sha256": "hex", "source": "path or message", "usable": true}],
+///    "certificate": {"not_after": "RFC3339", "sha256": "hex", "source": "..."} or null,
+///    "encryptable": true, "field": "to|cc|bcc",
+///    "reasons": [{"code": "expired", "hint": "...", "message": "..."}]}],
+///  "sender": {... as a recipient, without "field"} or null,
+///  "status": "encrypted|not-encrypted|refused",
+///  "warnings": [{"address": "...", "code": "sender-cannot-decrypt|bcc-disclosed", "message": "..."}]}
+/// ```
+///
+/// `reasons` are [`AddressStatus::reasons`]: the chosen certificate's warnings, or why no
+/// certificate is usable; each candidate lists its own reason codes.
+///
+/// ```
+/// use smime_lint::compose::{decide, ComposeOptions};
+/// use smime_lint::message::{Recipient, RecipientField};
+/// use smime_lint::{Address, CertStore, Time};
+///
+/// let mut store = CertStore::new();
+/// store.load_path("testdata/certs/store/bob.pem".as_ref()).unwrap();
+/// let to = Recipient { address: Address::parse("dan@example.net").unwrap(), field: RecipientField::To };
+/// let at = Time::parse_rfc3339("2026-06-01T00:00:00Z").unwrap();
+/// let d = decide(&store, None, &[to], at, &ComposeOptions::default());
+/// let json = serde_json::to_value(&d).unwrap();
+/// assert_eq!(json["status"], "not-encrypted");
+/// assert_eq!(json["recipients"][0]["reasons"][0]["code"], "no-certificate");
+/// ```
 #[derive(Debug)]
 pub struct ComposeDecision<'s> {
     pub status: Status,
     pub decision: Decision,
+    /// The intent the decision was made with.
+    pub intent: Intent,
     /// The collapsed recipients, in order of first appearance (To, then Cc, then Bcc).
     pub recipients: Vec<RecipientDecision<'s>>,
     /// The sender's own certificate, so the sent copy stays readable to its author.
@@ -194,7 +234,7 @@ pub fn decide<'s>(
             });
         }
     }
-    ComposeDecision { status, decision, recipients, sender, warnings }
+    ComposeDecision { status, decision, intent: options.intent, recipients, sender, warnings }
 }
 
 /// Whether `raw` is an encrypted message (so a reply to it defaults to [`Intent::On`]). Uses the

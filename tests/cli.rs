@@ -221,3 +221,87 @@ fn broken_pipe_exits_quietly() {
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
     assert_eq!(status.code(), Some(0));
 }
+
+/// `check --format json` byte for byte, against `testdata/check/json/NAME.json` (the command
+/// lines are below and in `testdata/check/README.md`). The object is the library's
+/// `ComposeDecision` serialized; a change to its fields or their order shows here.
+/// `UPDATE_EXPECTED=1 cargo test --test cli` rewrites the files; review the diff.
+#[test]
+fn check_json_is_byte_identical_to_the_expected_files() {
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "reply-all-mixed",
+            &["--me", "alice@example.com", "--reply-all-to", "testdata/check/ios71-original.eml"],
+        ),
+        (
+            "encrypted-bcc",
+            &[
+                "--from",
+                "alice@example.com",
+                "--to",
+                "bob@example.com",
+                "--cc",
+                "UMA@example.com",
+                "--bcc",
+                "carol@example.org",
+            ],
+        ),
+        (
+            "refused-candidates",
+            &[
+                "--encrypt",
+                "on",
+                "--from",
+                "zed@example.com",
+                "--to",
+                "dan@example.net",
+                "--to",
+                "peggy@example.com",
+                "--cc",
+                "dave@example.com",
+                "--cc",
+                "judy@example.com",
+            ],
+        ),
+        (
+            "downgrade-untrusted",
+            &[
+                "--certs",
+                "testdata/certs/ca/intermediate.pem",
+                "--trust",
+                "testdata/certs/ca/root.pem",
+                "--encrypt",
+                "on",
+                "--on-partial",
+                "downgrade",
+                "--to",
+                "mallory@example.com",
+                "--to",
+                "bob@example.com",
+            ],
+        ),
+        (
+            "off-no-sender",
+            &["--encrypt", "off", "--to", "bob@example.com", "--bcc", "ivan@example.com"],
+        ),
+    ];
+    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
+    let mut mismatches = Vec::new();
+    for (name, args) in cases {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let o = check(&all);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{name}: {}", stderr(&o));
+        let path = format!("testdata/check/json/{name}.json");
+        if update {
+            std::fs::write(&path, &o.stdout).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(o.stdout.as_slice()) {
+            mismatches.push(format!("{name}: stdout differs from {path}:\n{}", stdout(&o)));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{}\n(UPDATE_EXPECTED=1 rewrites; review the diff)",
+        mismatches.join("\n")
+    );
+}

@@ -1,10 +1,9 @@
 //! `smime-lint check`: the compose-time decision for a draft (the JSON is in the README).
 
 use crate::common::{parse_time, StoreArgs};
-use crate::output::{self, certificate_json, key_description, CliError};
+use crate::output::{self, key_description, CliError};
 use crate::Outcome;
 use clap::{Args, ValueEnum};
-use serde_json::json;
 use smime_lint::compose::{self, ComposeDecision, ComposeOptions, Decision, Intent, OnPartial};
 use smime_lint::message::{OutgoingMessage, Recipient, RecipientField};
 use smime_lint::reply::{derive_reply, ReplyKind};
@@ -169,7 +168,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
 
     let mut out = output::stdout();
     match args.format {
-        Format::Json => output::write_json(&mut out, &decision_json(&decision, intent))?,
+        Format::Json => output::write_json(&mut out, &decision)?,
         Format::Human => write_human(&mut out, &decision, intent)?,
     }
     out.flush()?;
@@ -179,48 +178,6 @@ pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
         _ => Outcome::Clean,
     };
     Ok(outcome.or_not_judged(store_empty))
-}
-
-/// The `check --format json` object, with `intent`, `sender`, `candidates` and `warnings`.
-fn decision_json(d: &ComposeDecision<'_>, intent: Intent) -> serde_json::Value {
-    let recipients: Vec<_> = d
-        .recipients
-        .iter()
-        .map(|r| {
-            let mut v = status_json(&r.status);
-            v["field"] = json!(r.field);
-            v
-        })
-        .collect();
-    json!({
-        "status": d.status,
-        "decision": d.decision,
-        "intent": intent,
-        "recipients": recipients,
-        "sender": d.sender.as_ref().map(status_json),
-        "warnings": d.warnings,
-    })
-}
-
-fn status_json(s: &AddressStatus<'_>) -> serde_json::Value {
-    let reasons: Vec<_> = s.reasons().iter().map(|r| r.report(&s.address)).collect();
-    let candidates: Vec<_> = s
-        .candidates
-        .iter()
-        .map(|c| {
-            let mut v = certificate_json(c.certificate);
-            v["usable"] = json!(c.is_usable());
-            v["reasons"] = json!(c.reasons.iter().map(|r| r.code()).collect::<Vec<_>>());
-            v
-        })
-        .collect();
-    json!({
-        "address": s.address,
-        "encryptable": s.is_encryptable(),
-        "certificate": s.chosen.as_ref().map(|c| certificate_json(c.certificate)),
-        "reasons": reasons,
-        "candidates": candidates,
-    })
 }
 
 fn write_human(

@@ -56,18 +56,9 @@ pub fn stdout() -> BufWriter<io::StdoutLock<'static>> {
 }
 
 /// Writes one JSON value and a newline.
-pub fn write_json(out: &mut impl Write, value: &serde_json::Value) -> io::Result<()> {
+pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, value)?;
     out.write_all(b"\n")
-}
-
-/// The `"certificate"` object of DESIGN §7.
-pub fn certificate_json(cert: &smime_lint::cert::Certificate) -> serde_json::Value {
-    serde_json::json!({
-        "sha256": cert.sha256_hex(),
-        "not_after": cert.not_after().to_rfc3339(),
-        "source": cert.provenance().label(),
-    })
 }
 
 /// A short description of a key for people: `RSA 2048`, `EC P-256`.
