@@ -162,6 +162,14 @@ fn layer_of<'m>(msg: &'m Message<'m>, node: &Node<'m>) -> Option<SmimeLayer<'m>>
     })
 }
 
+/// Whether [`locate`] takes this part for an S/MIME layer, judging by its headers alone (as
+/// it does): an `application/*` part that declares an S/MIME type or name.
+pub(crate) fn is_layer_candidate(part: &MessagePart<'_>) -> bool {
+    let Some((ctype, subtype)) = media_type(part) else { return false };
+    let filename = part.attachment_name().map(|n| n.trim().to_string());
+    ctype == "application" && declared_kind(part, &subtype, filename.as_deref()).is_some()
+}
+
 /// The kind an `application/*` part declares, or `None` when it is not S/MIME.
 fn declared_kind(
     part: &MessagePart<'_>,

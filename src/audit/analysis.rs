@@ -1,7 +1,7 @@
 //! From a parsed message to the facts the rules judge: where the S/MIME layers are, what each
 //! envelope holds, which certificates its RecipientInfos name, and who can therefore decrypt.
 
-use super::skim::BodyHole;
+use super::skim::{BodyHole, PartHoles};
 use crate::address::Address;
 use crate::cert::Certificate;
 use crate::certs::CertStore;
@@ -134,8 +134,9 @@ struct Walk<'a, 's> {
     out: &'a mut Layers<'s>,
     /// Top-level envelope emptiness by part id, for the SmartReply rule.
     top_empty: HashMap<u32, bool>,
-    /// Top-level parts whose decoded bodies lack bytes (a skimmed parse, see [`super::skim`]).
-    holes: &'a HashMap<u32, BodyHole<'a>>,
+    /// Top-level parts whose decoded bodies lack bytes or were cut out (a skimmed parse, see
+    /// [`super::skim`]).
+    holes: &'a PartHoles<'a>,
     /// A body with a hole needed its missing bytes: the result is void.
     needs_full: bool,
 }
@@ -148,7 +149,7 @@ pub fn analyse<'s>(
 ) -> Layers<'s> {
     let mut out = Layers::default();
     let layers = smime::locate(msg);
-    let no_holes = HashMap::new();
+    let no_holes = PartHoles::default();
     let mut walk = Walk {
         store,
         keep_bytes: !keys.is_empty(),
@@ -163,15 +164,23 @@ pub fn analyse<'s>(
 }
 
 /// [`analyse`] of a skimmed parse: `holes` says which top-level parts lack bytes of their
-/// decoded body. `None` when some S/MIME layer needs those bytes (not an envelope, or the hole
-/// is not inside its ciphertext): the caller must analyse the full parse instead.
+/// decoded body, and which bodies were cut out whole. `None` when some S/MIME layer needs
+/// missing bytes (not an envelope, or the hole is not inside its ciphertext), or when a cut-out
+/// text body would be read (by the blank-reply rule, for an S/MIME layer below the top level):
+/// the caller must analyse the full parse instead.
 pub(crate) fn analyse_skimmed<'s>(
     msg: &mail_parser::Message<'_>,
     store: &'s CertStore,
-    holes: &HashMap<u32, BodyHole<'_>>,
+    holes: &PartHoles<'_>,
 ) -> Option<Layers<'s>> {
     let mut out = Layers::default();
     let layers = smime::locate(msg);
+    let reads_text = |l: &SmimeLayer<'_>| {
+        l.placement == Placement::Nested && l.kind != SmimeKind::DetachedSignature
+    };
+    if holes.text && layers.iter().any(reads_text) {
+        return None;
+    }
     let mut walk = Walk {
         store,
         keep_bytes: false,
@@ -231,8 +240,13 @@ impl<'s> Walk<'_, 's> {
                 SmimeKind::CertsOnly => continue,
                 _ => {}
             }
+            if top && self.holes.is_unread(layer.part_id) {
+                // Cut out as unread, yet a layer: the walk and the audit disagree.
+                self.needs_full = true;
+                return;
+            }
             let filled: Vec<u8>;
-            let inspected = match self.holes.get(&layer.part_id).filter(|_| top) {
+            let inspected = match self.holes.base64.get(&layer.part_id).filter(|_| top) {
                 None => cms::inspect(layer.bytes),
                 Some(hole) => match inspect_with_hole(layer.bytes, hole) {
                     Some(result) => result,
@@ -423,10 +437,10 @@ mod tests {
         let headers = mime::Headers::new().with("From", "alice@example.com");
         let entity = mime::pkcs7_mime_entity(envelope, mime::SmimeType::EnvelopedData);
         let raw = mime::message(&headers, &entity);
-        let skimmed = skim::skim(&raw).expect("skimmed");
+        let skimmed = skim::skim(&raw, true).expect("skimmed");
         let msg = crate::message::OutgoingMessage::parser().parse(&skimmed.bytes).expect("parsed");
         let holes = skimmed.holes_by_part(&raw, &msg).expect("holes where expected");
-        let (&id, hole) = holes.iter().next().expect("one hole");
+        let (&id, hole) = holes.base64.iter().next().expect("one hole");
         assert!(hole.len > envelope.len() / 2, "most of the body is cut out");
         let kept = msg.parts.get(id as usize).expect("part").contents();
         inspect_with_hole(kept, hole).map(Result::ok)
