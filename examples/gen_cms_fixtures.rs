@@ -124,6 +124,36 @@ fn main() -> Result<()> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(&good);
     write(&dir, "truncated.b64", &b64.as_bytes()[..b64.len() / 2 - 1])?;
     write(&dir, "truncated-on-quad.b64", &b64.as_bytes()[..(b64.len() / 2) & !3])?;
+    // Malformed key-agreement RecipientInfos, edited from OpenSSL's kari to carol by rKeyId.
+    let kari_path = [1, 0, 1, 0]; // ContentInfo [0] > EnvelopedData > recipientInfos > kari
+    let carol = Node::parse(&std::fs::read(dir.join("carol-keyid.der"))?)?;
+    let edits: [(&str, &Edit); 4] = [
+        // RecipientEncryptedKey without its encryptedKey.
+        ("carol-kari-no-encrypted-key.der", &|kari| {
+            kari.child(&[3, 0])?.children_mut()?.truncate(1);
+            Ok(())
+        }),
+        // recipientEncryptedKeys empty: the key is encrypted for nobody.
+        ("carol-kari-no-keys.der", &|kari| {
+            kari.child(&[3])?.children_mut()?.clear();
+            Ok(())
+        }),
+        // originator [0] holding an INTEGER instead of an OriginatorIdentifierOrKey.
+        ("carol-kari-bad-originator.der", &|kari| {
+            *kari.child(&[1])?.children_mut()? = vec![Node::leaf(0x02, &[0x01])];
+            Ok(())
+        }),
+        // version 7 (RFC 5652 §6.2.2: always 3; CMSVersion knows 0 to 5).
+        ("carol-kari-version-7.der", &|kari| {
+            *kari.child(&[0])? = Node::leaf(0x02, &[0x07]);
+            Ok(())
+        }),
+    ];
+    for (name, edit) in edits {
+        let mut edited = carol.clone();
+        edit(edited.child(&kari_path)?)?;
+        write(&dir, name, &edited.encode())?;
+    }
     // A certificate saved as smime.p7m: DER, but not a ContentInfo.
     let bob_der = std::fs::read(dir.join("../certs/bundles/bob.der"))?;
     write(&dir, "certificate-not-cms.der", &bob_der)?;
@@ -182,6 +212,81 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     }
     out.extend(content);
     out
+}
+
+/// An edit of a parsed DER element in place.
+type Edit = dyn Fn(&mut Node) -> Result<()>;
+
+/// A DER element with a one-octet tag, parsed down to its primitive leaves, to edit and
+/// re-encode with the lengths put right.
+#[derive(Clone)]
+enum Node {
+    Leaf(u8, Vec<u8>),
+    Constructed(u8, Vec<Node>),
+}
+
+impl Node {
+    fn leaf(tag: u8, value: &[u8]) -> Node {
+        Node::Leaf(tag, value.to_vec())
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Node> {
+        let (node, rest) = Node::parse_one(bytes)?;
+        if !rest.is_empty() {
+            return Err("trailing bytes".into());
+        }
+        Ok(node)
+    }
+
+    fn parse_one(bytes: &[u8]) -> Result<(Node, &[u8])> {
+        let (&tag, rest) = bytes.split_first().ok_or("empty")?;
+        let (&first, mut rest) = rest.split_first().ok_or("no length")?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            let (octets, after) = rest.split_at_checked(n).ok_or("short length")?;
+            rest = after;
+            octets.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        };
+        let (value, rest) = rest.split_at_checked(len).ok_or("short value")?;
+        if tag & 0x20 == 0 {
+            return Ok((Node::Leaf(tag, value.to_vec()), rest));
+        }
+        let mut children = Vec::new();
+        let mut input = value;
+        while !input.is_empty() {
+            let (child, after) = Node::parse_one(input)?;
+            children.push(child);
+            input = after;
+        }
+        Ok((Node::Constructed(tag, children), rest))
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Node::Leaf(tag, value) => tlv(*tag, value),
+            Node::Constructed(tag, children) => {
+                tlv(*tag, &children.iter().flat_map(Node::encode).collect::<Vec<u8>>())
+            }
+        }
+    }
+
+    fn children_mut(&mut self) -> Result<&mut Vec<Node>> {
+        match self {
+            Node::Constructed(_, children) => Ok(children),
+            Node::Leaf(..) => Err("a primitive element has no children".into()),
+        }
+    }
+
+    /// The descendant at `path` (child indices, outermost first).
+    fn child(&mut self, path: &[usize]) -> Result<&mut Node> {
+        let mut node = self;
+        for &i in path {
+            node = node.children_mut()?.get_mut(i).ok_or("no such child")?;
+        }
+        Ok(node)
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -1,13 +1,18 @@
 //! Normalised, comparable e-mail addresses.
 //!
-//! Two addresses are the same recipient when their normalised forms are equal (DESIGN §3):
+//! Two addresses are the same recipient when their normalised forms are equal:
 //!
 //! * the domain is compared case-insensitively, and an internationalised domain in its
 //!   A-label (Punycode) form: `bücher.example` and `xn--bcher-kva.example` are one domain
 //!   (UTS #46 processing, as the `idna` crate implements it);
-//! * the local part is compared case-insensitively. RFC 5321 §2.4 lets a host treat local parts
-//!   as case-sensitive, but RFC 8550 §3 and every certificate issuer in practice do not, and a
-//!   certificate for `Bob@example.com` is meant for `bob@example.com`;
+//! * an ASCII local part is compared case-insensitively (ASCII letters only). RFC 5321 §2.4 lets
+//!   a host treat local parts as case-sensitive, but RFC 8550 §3 and every certificate issuer in
+//!   practice do not, and a certificate for `Bob@example.com` is meant for `bob@example.com`;
+//! * a local part holding any non-ASCII character (RFC 6531, an `SmtpUTF8Mailbox` of RFC 9598)
+//!   is compared exactly as written: RFC 9598 §3 gives it no case folding, and Unicode case
+//!   mappings fold characters that are different mailboxes to a mail server onto one another
+//!   (U+212A KELVIN SIGN lower-cases to the ASCII `k`, so `\u{212A}elvin@example.com` must never
+//!   find the certificate of `kelvin@example.com`);
 //! * display names, comments, angle brackets and surrounding white space never matter.
 
 use std::fmt;
@@ -15,7 +20,8 @@ use std::fmt;
 /// Longest address accepted (RFC 5321 §4.5.3.1: 64 octets local part + `@` + 255 octets domain).
 pub const MAX_ADDRESS_LEN: usize = 320;
 
-/// An e-mail address in normalised form (`local@domain`, lower case, A-label domain).
+/// An e-mail address in normalised form (`local@domain`: an ASCII local part in lower case, a
+/// non-ASCII one as written; the domain in lower-case A-label form).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Address(String);
 
@@ -72,7 +78,7 @@ impl Address {
         }
         let domain =
             normalise_domain(domain).ok_or_else(|| AddressError::BadDomain(s.to_owned()))?;
-        Ok(Address(format!("{}@{}", local.to_lowercase(), domain)))
+        Ok(Address(format!("{}@{}", normalise_local_part(local), domain)))
     }
 
     /// The normalised form, `local@domain`.
@@ -91,8 +97,17 @@ impl Address {
     }
 }
 
+/// An ASCII local part in lower case; any other kept exactly as written (see the module docs).
+fn normalise_local_part(local: &str) -> String {
+    if local.is_ascii() {
+        local.to_ascii_lowercase()
+    } else {
+        local.to_owned()
+    }
+}
+
 /// Domain literals (`[192.0.2.1]`) are kept as written (lower-cased); names go through UTS #46.
-fn normalise_domain(domain: &str) -> Option<String> {
+pub(crate) fn normalise_domain(domain: &str) -> Option<String> {
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     if domain.starts_with('[') && domain.ends_with(']') {
         return Some(domain.to_ascii_lowercase());
@@ -149,6 +164,8 @@ mod tests {
     #[case("jörg@xn--bcher-kva.example", "jörg@xn--bcher-kva.example")]
     #[case("\"john doe\"@example.com", "\"john doe\"@example.com")]
     #[case("a@[192.0.2.1]", "a@[192.0.2.1]")]
+    #[case("Jörg@Bücher.example", "Jörg@xn--bcher-kva.example")]
+    #[case("\u{212A}elvin@Example.ORG", "\u{212A}elvin@example.org")]
     fn normalises(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(Address::parse(input).unwrap().as_str(), expected);
     }
@@ -163,6 +180,19 @@ mod tests {
     #[case("bob@exa\u{0}mple.com")]
     fn rejects(#[case] input: &str) {
         assert!(Address::parse(input).is_err(), "{input:?} accepted");
+    }
+
+    /// RFC 9598 §3: a non-ASCII local part is compared exactly, never through a Unicode case
+    /// mapping. U+212A KELVIN SIGN lower-cases to the ASCII `k`, U+0130 to `i̇`, `ẞ` to `ß`:
+    /// each of those would merge two different mailboxes.
+    #[rstest]
+    #[case("\u{212A}elvin@example.org", "kelvin@example.org")]
+    #[case("\u{212A}elvin@example.org", "Kelvin@example.org")]
+    #[case("\u{130}nci@example.org", "i\u{307}nci@example.org")]
+    #[case("Jörg@example.org", "jörg@example.org")]
+    #[case("STRA\u{1E9E}E@example.org", "stra\u{df}e@example.org")]
+    fn non_ascii_local_parts_never_fold_onto_another_mailbox(#[case] a: &str, #[case] b: &str) {
+        assert_ne!(Address::parse(a).unwrap(), Address::parse(b).unwrap());
     }
 
     #[test]
@@ -184,6 +214,22 @@ mod tests {
             let named = Address::parse(&format!("\"{name}\" <{local}@{domain}>")).unwrap();
             prop_assert_eq!(&plain, &upper);
             prop_assert_eq!(&plain, &named);
+        }
+
+        /// A local part with any non-ASCII character is kept exactly (no case folding at all),
+        /// and an ASCII one only loses its upper case.
+        #[test]
+        fn local_parts_fold_only_when_ascii(
+            head in "[a-zA-Z0-9.]{0,6}",
+            odd in "[ÀÉÖàéöİıſ\u{212A}\u{1E9E}ß]",
+            tail in "[a-zA-Z0-9]{0,6}",
+        ) {
+            let local = format!("{head}{odd}{tail}");
+            let parsed = Address::parse(&format!("{local}@example.org")).unwrap();
+            prop_assert_eq!(parsed.local_part(), local.as_str());
+            let ascii = format!("{head}x{tail}");
+            let parsed = Address::parse(&format!("{ascii}@example.org")).unwrap();
+            prop_assert_eq!(parsed.local_part(), ascii.to_ascii_lowercase());
         }
 
         #[test]

@@ -8,7 +8,7 @@
 //!      signatureValue       BIT STRING  }                  -- RFC 5280 §4.1
 //! ```
 //!
-//! A certificate names its e-mail addresses in three places (DESIGN §3), all of which count:
+//! A certificate names its e-mail addresses in three places, all of which count:
 //!
 //! * `rfc822Name` entries of subjectAltName (RFC 5280 §4.2.1.6, RFC 8550 §3);
 //! * `SmtpUTF8Mailbox` otherName entries of subjectAltName (RFC 9598 §3):
@@ -49,8 +49,8 @@ use std::sync::OnceLock;
 use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, NameConstraints,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::time::Validity;
 
@@ -70,6 +70,12 @@ pub(crate) mod oid {
     pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
     /// id-ce-authorityKeyIdentifier (RFC 5280 §4.2.1.1).
     pub const AUTHORITY_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.35");
+    /// id-ce-nameConstraints (RFC 5280 §4.2.1.10).
+    pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
+    /// id-ce-cRLDistributionPoints (RFC 5280 §4.2.1.13).
+    pub const CRL_DISTRIBUTION_POINTS: Oid = Oid::new_unwrap("2.5.29.31");
+    /// id-ce-certificatePolicies (RFC 5280 §4.2.1.4).
+    pub const CERTIFICATE_POLICIES: Oid = Oid::new_unwrap("2.5.29.32");
     /// id-kp-emailProtection (RFC 5280 §4.2.1.12).
     pub const KP_EMAIL_PROTECTION: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.4");
     /// anyExtendedKeyUsage (RFC 5280 §4.2.1.12).
@@ -103,6 +109,27 @@ pub(crate) mod oid {
     /// dhpublicnumber (RFC 3279 §2.3.3).
     pub const DH: Oid = Oid::new_unwrap("1.2.840.10046.2.1");
 }
+
+/// The extensions this crate understands, so that marking them critical does not make a
+/// certificate unusable (RFC 5280 §4.2: "A certificate-using system MUST reject the certificate
+/// if it encounters a critical extension it does not recognize"). certificatePolicies is
+/// understood as a path validation with `user-initial-policy-set` anyPolicy and no explicit
+/// policy required does (RFC 5280 §6.1.1): it never makes a path invalid. cRLDistributionPoints
+/// is understood (its form is checked by nothing here; revocation is not checked at all, see
+/// the README). policyConstraints, policyMappings and inhibitAnyPolicy are *not* processed, so a
+/// certificate marking them critical (RFC 5280 says they MUST or SHOULD be) is refused: that
+/// fails closed where a full policy engine might accept.
+pub const UNDERSTOOD_EXTENSIONS: [ObjectIdentifier; 9] = [
+    oid::SUBJECT_ALT_NAME,
+    oid::BASIC_CONSTRAINTS,
+    oid::KEY_USAGE,
+    oid::EXT_KEY_USAGE,
+    oid::SUBJECT_KEY_IDENTIFIER,
+    oid::AUTHORITY_KEY_IDENTIFIER,
+    oid::NAME_CONSTRAINTS,
+    oid::CRL_DISTRIBUTION_POINTS,
+    oid::CERTIFICATE_POLICIES,
+];
 
 /// Where in the certificate an address was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -189,12 +216,23 @@ impl fmt::Display for KeyKind {
     }
 }
 
-/// Whether a certificate harvested from signed mail is bound to the address it names.
+/// Whether a certificate harvested from signed mail is bound to an address it names.
+///
+/// A binding is per address: signed mail from `mallory@evil.test` whose certificate also names
+/// `alice@victim.org` binds it to mallory's address only. What a binding proves: the sender of
+/// that mail holds the certificate's private key. What it does not prove: that the mail came
+/// from the address in its From header (headers are easy to forge) — for that, the certificate
+/// must chain to a trust anchor (`--trust`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HarvestBinding {
-    /// The signature verified with this certificate and it names the From address.
-    Verified,
-    /// It did not; the text says why.
+    /// A signer's signature verified with this certificate, its keyUsage allows signing, and
+    /// it names the From address of the mail: bound to these From addresses (one per signed
+    /// message it came in from a different address), and to no other address it names.
+    Verified {
+        /// The From addresses of the signed mail that bound it.
+        senders: Vec<Address>,
+    },
+    /// It did not bind to any address; the text says why.
     Unverified(String),
 }
 
@@ -210,7 +248,7 @@ pub enum Provenance {
 }
 
 impl Provenance {
-    /// The path or message, as the JSON `source` field shows it (DESIGN §7).
+    /// The path or message, as the JSON `source` field shows it.
     pub fn label(&self) -> String {
         match self {
             Provenance::File(path) => path.display().to_string(),
@@ -222,6 +260,36 @@ impl Provenance {
     /// `true` for a harvested certificate whose binding to its address is not proven.
     pub fn is_unverified_harvest(&self) -> bool {
         matches!(self, Provenance::Harvested { binding: HarvestBinding::Unverified(_), .. })
+    }
+
+    /// The provenance of one certificate that arrived twice: a loaded (file or in-memory) copy
+    /// wins over any harvest; two harvests bind the union of their From addresses; a verified
+    /// harvest wins over an unverified one. `None`: `self` stays as it is.
+    pub(crate) fn merged_with(&self, other: &Provenance) -> Option<Provenance> {
+        use HarvestBinding::{Unverified, Verified};
+        match (self, other) {
+            (Provenance::Harvested { .. }, Provenance::File(_) | Provenance::Inline(_)) => {
+                Some(other.clone())
+            }
+            (
+                Provenance::Harvested { binding: Unverified(_), .. },
+                Provenance::Harvested { binding: Verified { .. }, .. },
+            ) => Some(other.clone()),
+            (
+                Provenance::Harvested { message, binding: Verified { senders } },
+                Provenance::Harvested { binding: Verified { senders: more }, .. },
+            ) if more.iter().any(|a| !senders.contains(a)) => {
+                let mut senders = senders.clone();
+                senders.extend(
+                    more.iter().filter(|a| !senders.contains(a)).cloned().collect::<Vec<_>>(),
+                );
+                Some(Provenance::Harvested {
+                    message: message.clone(),
+                    binding: Verified { senders },
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -263,6 +331,14 @@ pub struct Certificate {
     basic_constraints: Option<BasicConstraints>,
     key_usage: Option<KeyUsageExt>,
     extended_key_usage: Option<Vec<ObjectIdentifier>>,
+    /// Critical extensions not in [`UNDERSTOOD_EXTENSIONS`], in certificate order.
+    unknown_critical: Box<[ObjectIdentifier]>,
+    /// Boxed: only CA certificates carry it.
+    name_constraints: Option<Box<NameConstraints>>,
+    /// subjectAltName holds at least one rfc822Name or SmtpUTF8Mailbox entry (parseable or not).
+    san_mailbox: bool,
+    /// Computed on first use (a signature check): see [`Certificate::is_self_signed`].
+    self_signed: OnceLock<bool>,
 }
 
 impl Certificate {
@@ -297,6 +373,10 @@ impl Certificate {
             basic_constraints: tbs.parts.basic_constraints,
             key_usage: tbs.parts.key_usage,
             extended_key_usage: tbs.parts.extended_key_usage,
+            unknown_critical: tbs.parts.unknown_critical.into_boxed_slice(),
+            name_constraints: tbs.parts.name_constraints.map(Box::new),
+            san_mailbox: tbs.parts.san_mailbox,
+            self_signed: OnceLock::new(),
             serial_hash: tbs.serial_hash,
             der,
             tbs: tbs_range,
@@ -444,6 +524,59 @@ impl Certificate {
     pub fn extended_key_usage(&self) -> Option<&[ObjectIdentifier]> {
         self.extended_key_usage.as_deref()
     }
+
+    /// Whether extendedKeyUsage, when present, allows e-mail protection: it lists
+    /// id-kp-emailProtection or anyExtendedKeyUsage (RFC 5280 §4.2.1.12, RFC 8550 §4.4.4).
+    pub fn eku_allows_email(&self) -> bool {
+        self.extended_key_usage().is_none_or(|purposes| {
+            purposes
+                .iter()
+                .any(|p| *p == oid::KP_EMAIL_PROTECTION || *p == oid::ANY_EXTENDED_KEY_USAGE)
+        })
+    }
+
+    /// A CA certificate: basicConstraints `cA` TRUE, or keyUsage keyCertSign (RFC 5280
+    /// §4.2.1.3: keyCertSign is for keys that verify certificate signatures, and then `cA` MUST
+    /// be TRUE). Such a certificate is not an end entity's, whatever else it names.
+    pub fn is_ca_certificate(&self) -> bool {
+        self.is_ca() || self.key_usage.is_some_and(|ku| ku.usage.key_cert_sign())
+    }
+
+    /// Extensions marked critical that this crate does not understand (see
+    /// [`UNDERSTOOD_EXTENSIONS`]); RFC 5280 §4.2 says such a certificate MUST be rejected.
+    pub fn unknown_critical_extensions(&self) -> &[ObjectIdentifier] {
+        &self.unknown_critical
+    }
+
+    /// The nameConstraints extension (RFC 5280 §4.2.1.10), if present.
+    pub fn name_constraints(&self) -> Option<&NameConstraints> {
+        self.name_constraints.as_deref()
+    }
+
+    /// Whether subjectAltName holds any rfc822Name or SmtpUTF8Mailbox entry. With such entries,
+    /// a subject emailAddress that none of them repeats is contradicted, not a legacy spelling
+    /// (RFC 5280 §4.1.2.6, CA/Browser Forum S/MIME BR §7.1.4.2.2).
+    pub fn has_san_mailbox(&self) -> bool {
+        self.san_mailbox
+    }
+
+    /// Self-issued (subject and issuer are the same Name, RFC 5280 §6.1) and its signature
+    /// verifies with its own key: "self-signed" in RFC 5280 §3.2's sense. Computed once.
+    pub fn is_self_signed(&self) -> bool {
+        *self.self_signed.get_or_init(|| {
+            let Ok(x509) = self.x509() else { return false };
+            let tbs = &x509.tbs_certificate;
+            crate::name::NameKey::new(&tbs.subject) == crate::name::NameKey::new(&tbs.issuer)
+                && crate::signature::verify_signature(
+                    &tbs.subject_public_key_info,
+                    &x509.signature_algorithm,
+                    None,
+                    self.tbs_der(),
+                    x509.signature.raw_bytes(),
+                )
+                .is_ok()
+        })
+    }
 }
 
 /// What the certificate keeps of its extensions and subject.
@@ -455,6 +588,9 @@ struct Parts {
     basic_constraints: Option<BasicConstraints>,
     key_usage: Option<KeyUsageExt>,
     extended_key_usage: Option<Vec<ObjectIdentifier>>,
+    unknown_critical: Vec<ObjectIdentifier>,
+    name_constraints: Option<NameConstraints>,
+    san_mailbox: bool,
 }
 
 impl Parts {
@@ -490,7 +626,14 @@ impl Parts {
                     .map_err(|e| bad("authorityKeyIdentifier", e))?;
                 self.aki = aki.key_identifier.map(|k| k.as_bytes().to_vec());
             }
+            oid::NAME_CONSTRAINTS => {
+                self.name_constraints =
+                    Some(NameConstraints::from_der(value).map_err(|e| bad("nameConstraints", e))?);
+            }
             _ => {}
+        }
+        if critical && !UNDERSTOOD_EXTENSIONS.contains(&id) {
+            self.unknown_critical.push(id);
         }
         Ok(())
     }
@@ -499,6 +642,7 @@ impl Parts {
         for name in &san.0 {
             match name {
                 GeneralName::Rfc822Name(mailbox) => {
+                    self.san_mailbox = true;
                     self.push(mailbox.as_str(), AddressSource::Rfc822Name);
                 }
                 // RFC 9598 §3: the value is a UTF8String; anything else is not a mailbox.
@@ -506,6 +650,7 @@ impl Parts {
                     if other.type_id == oid::SMTP_UTF8_MAILBOX
                         && other.value.tag() == Tag::Utf8String =>
                 {
+                    self.san_mailbox = true;
                     if let Ok(text) = std::str::from_utf8(other.value.value()) {
                         self.push(text, AddressSource::SmtpUtf8Mailbox);
                     }

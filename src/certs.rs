@@ -192,9 +192,10 @@ impl CertStore {
         Ok(self.absorb(loaded, Target::Store))
     }
 
-    /// Adds one certificate. `false` if the same DER (SHA-256) is already stored; then a copy
-    /// with a better provenance (anything but an unverified harvest) replaces an unverified
-    /// harvested one's provenance, so a verified copy lifts `harvested-unverified`.
+    /// Adds one certificate. `false` if the same DER (SHA-256) is already stored; then the two
+    /// provenances merge: a loaded copy replaces a harvested one, a verified harvest replaces an
+    /// unverified one, and two verified harvests bind the certificate to both From addresses
+    /// (so signed mail from an address lifts `harvested-unverified` for that address only).
     pub fn add(&mut self, cert: Certificate) -> bool {
         let start = self.certs.len();
         let fresh = self.admit(cert);
@@ -207,10 +208,8 @@ impl CertStore {
     fn admit(&mut self, cert: Certificate) -> bool {
         if let Some(&index) = self.by_sha256.get(cert.sha256()) {
             if let Some(existing) = self.certs.get_mut(index as usize) {
-                if existing.provenance().is_unverified_harvest()
-                    && !cert.provenance().is_unverified_harvest()
-                {
-                    existing.set_provenance(cert.provenance().clone());
+                if let Some(merged) = existing.provenance().merged_with(cert.provenance()) {
+                    existing.set_provenance(merged);
                 }
             }
             return false;
@@ -340,7 +339,8 @@ impl CertStore {
     }
 
     /// [`check_certificate`] plus, when trust anchors are configured, [`Reason::Untrusted`] if
-    /// no chain to an anchor is valid at `at`. Chains of stored certificates are built once and
+    /// no chain to an anchor is valid at `at` and acceptable to `policy` (then a chain that is
+    /// also drops the [`Reason::HarvestedSelfSigned`] warning). Chains of stored certificates are built once and
     /// cached; later calls only re-check validity times.
     pub fn check(
         &self,
@@ -391,11 +391,14 @@ impl CertStore {
                         self.chains_used.store(true, Ordering::Relaxed);
                         self.build_chains(cert)
                     })
-                    .check(at),
-                None => self.build_chains(cert).check(at),
+                    .check(at, policy),
+                None => self.build_chains(cert).check(at, policy),
             };
-            if let Err(detail) = verdict {
-                insert_blocking(&mut reasons, Reason::Untrusted { detail });
+            match verdict {
+                Err(detail) => insert_blocking(&mut reasons, Reason::Untrusted { detail }),
+                // An anchor vouches for it: a self-signed harvest is no longer only the word
+                // of whoever sent the mail.
+                Ok(()) => reasons.retain(|r| *r != Reason::HarvestedSelfSigned),
             }
         }
         reasons

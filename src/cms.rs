@@ -22,6 +22,7 @@
 //! message costs little more than reading it.
 
 mod algorithms;
+pub(crate) mod recipient_info;
 mod tlv;
 
 use crate::ber::{self, BerError};
@@ -476,8 +477,12 @@ fn envelope(
 /// Summarises each element of `RecipientInfos ::= SET SIZE (1..MAX) OF RecipientInfo`.
 ///
 /// Elements are decoded one by one rather than as a `SET OF`, so that repeated RecipientInfos
-/// are reported (the `der` crate refuses duplicates in a SET OF) and order is kept.
+/// are reported (the `der` crate refuses duplicates in a SET OF) and order is kept. Each is
+/// decoded by [`recipient_info::RecipientInfo`], the decoder decryption uses: a kari gives one
+/// summary per RecipientEncryptedKey. kekri, pwri and ori are then read with the `cms` crate
+/// for their algorithm.
 fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, CmsError> {
+    use recipient_info::{KeyAgreeRecipientIdentifier, RecipientInfo as Decoded};
     let mut out = Vec::new();
     let mut input = set;
     let mut index = 0usize;
@@ -485,13 +490,19 @@ fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, 
         let context = format!("{what}.recipientInfos[{index}]");
         let element = tlv::next(&mut input).map_err(|e| der_error(&context, e))?;
         index += 1;
-        if element.tag == 0xa1 {
-            out.extend(key_agree(element.value, &context)?);
-            continue;
-        }
-        let ri = RecipientInfo::from_der(element.raw).map_err(|e| der_error(&context, e))?;
+        let ri = Decoded::from_der(element.raw).map_err(|e| {
+            let kind = match element.tag {
+                0x30 => " (ktri)",
+                0xa1 => " (kari)",
+                0xa2 => " (kekri)",
+                0xa3 => " (pwri)",
+                0xa4 => " (ori)",
+                _ => "",
+            };
+            der_error(&format!("{context}{kind}"), e)
+        })?;
         match ri {
-            RecipientInfo::Ktri(k) => out.push(RecipientInfoSummary {
+            Decoded::Ktri(k) => out.push(RecipientInfoSummary {
                 kind: RecipientInfoKind::Ktri,
                 id: Some(match &k.rid {
                     RecipientIdentifier::IssuerAndSerialNumber(ias) => {
@@ -503,18 +514,26 @@ fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, 
                 }),
                 key_encryption: algorithm_name(&k.key_enc_alg.oid),
             }),
-            RecipientInfo::Kari(_) => {
-                return Err(CmsError::Der(format!("{context}: misplaced KeyAgreeRecipientInfo")))
+            Decoded::Kari(kari) => {
+                let key_encryption = algorithm_name(&kari.key_enc_alg.oid);
+                out.extend(kari.recipient_enc_keys.0.iter().map(|rek| RecipientInfoSummary {
+                    kind: RecipientInfoKind::Kari,
+                    id: Some(match &rek.rid {
+                        KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => {
+                            RecipientKeyId::from_issuer_serial(ias)
+                        }
+                        KeyAgreeRecipientIdentifier::RKeyId(r) => {
+                            RecipientKeyId::SubjectKeyIdentifier(
+                                r.subject_key_identifier.0.as_bytes().to_vec(),
+                            )
+                        }
+                    }),
+                    key_encryption: key_encryption.clone(),
+                }));
             }
-            RecipientInfo::Kekri(k) => {
-                out.push(not_bound(RecipientInfoKind::Kekri, &k.key_enc_alg))
+            Decoded::Kekri(_) | Decoded::Pwri(_) | Decoded::Ori(_) => {
+                out.push(not_certificate_bound(element.raw, &context)?)
             }
-            RecipientInfo::Pwri(p) => out.push(not_bound(RecipientInfoKind::Pwri, &p.key_enc_alg)),
-            RecipientInfo::Ori(o) => out.push(RecipientInfoSummary {
-                kind: RecipientInfoKind::Ori,
-                id: None,
-                key_encryption: algorithm_name(&o.ori_type),
-            }),
         }
     }
     if index == 0 {
@@ -525,76 +544,21 @@ fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, 
     Ok(out)
 }
 
-/// Reads a KeyAgreeRecipientInfo (RFC 5652 §6.2.2), one summary per RecipientEncryptedKey:
-///
-/// ```asn1
-/// KeyAgreeRecipientInfo ::= SEQUENCE {
-///   version CMSVersion,  -- always set to 3
-///   originator [0] EXPLICIT OriginatorIdentifierOrKey,
-///   ukm [1] EXPLICIT UserKeyingMaterial OPTIONAL,
-///   keyEncryptionAlgorithm KeyEncryptionAlgorithmIdentifier,
-///   recipientEncryptedKeys RecipientEncryptedKeys }
-/// RecipientEncryptedKey ::= SEQUENCE {
-///   rid KeyAgreeRecipientIdentifier,
-///   encryptedKey EncryptedKey }
-/// KeyAgreeRecipientIdentifier ::= CHOICE {
-///   issuerAndSerialNumber IssuerAndSerialNumber,
-///   rKeyId [0] IMPLICIT RecipientKeyIdentifier }
-/// RecipientKeyIdentifier ::= SEQUENCE {
-///   subjectKeyIdentifier SubjectKeyIdentifier, ... }
-/// ```
-///
-/// Decoded here rather than with `cms` 0.2.3, whose `KeyAgreeRecipientIdentifier` expects
-/// `rKeyId` in primitive form although `[0] IMPLICIT SEQUENCE` is constructed (0xA0), so every
-/// `openssl cms -encrypt -keyid` message to an EC recipient would fail to decode.
-fn key_agree(value: &[u8], context: &str) -> Result<Vec<RecipientInfoSummary>, CmsError> {
-    let err = |e: String| der_error(&format!("{context} (kari)"), e);
-    let mut fields = value;
-    let version = tlv::next(&mut fields).map_err(err)?;
-    let originator = tlv::next(&mut fields).map_err(err)?;
-    if version.tag != 0x02 || originator.tag != 0xa0 {
-        return Err(err("expected version and originator [0]".into()));
+/// The algorithm of a kekri, pwri or ori (whose kari alternative the `cms` crate cannot decode,
+/// see [`recipient_info`]; it is never asked to here).
+fn not_certificate_bound(raw: &[u8], context: &str) -> Result<RecipientInfoSummary, CmsError> {
+    match RecipientInfo::from_der(raw).map_err(|e| der_error(context, e))? {
+        RecipientInfo::Kekri(k) => Ok(not_bound(RecipientInfoKind::Kekri, &k.key_enc_alg)),
+        RecipientInfo::Pwri(p) => Ok(not_bound(RecipientInfoKind::Pwri, &p.key_enc_alg)),
+        RecipientInfo::Ori(o) => Ok(RecipientInfoSummary {
+            kind: RecipientInfoKind::Ori,
+            id: None,
+            key_encryption: algorithm_name(&o.ori_type),
+        }),
+        RecipientInfo::Ktri(_) | RecipientInfo::Kari(_) => {
+            Err(CmsError::Der(format!("{context}: not a kekri, pwri or ori")))
+        }
     }
-    let mut alg = tlv::next(&mut fields).map_err(err)?;
-    if alg.tag == 0xa1 {
-        alg = tlv::next(&mut fields).map_err(err)?; // ukm
-    }
-    let alg = AlgorithmIdentifierOwned::from_der(alg.raw).map_err(|e| err(e.to_string()))?;
-    let key_encryption = algorithm_name(&alg.oid);
-    let reks = tlv::next(&mut fields).map_err(err)?;
-    if reks.tag != 0x30 {
-        return Err(err("recipientEncryptedKeys: not a SEQUENCE".into()));
-    }
-    let mut out = Vec::new();
-    let mut input = reks.value;
-    while !input.is_empty() {
-        let rek = tlv::next(&mut input).map_err(err)?;
-        let mut rek_fields = rek.value;
-        let rid = tlv::next(&mut rek_fields).map_err(err)?;
-        let id = match rid.tag {
-            0x30 => RecipientKeyId::from_issuer_serial(
-                &IssuerAndSerialNumber::from_der(rid.raw).map_err(|e| err(e.to_string()))?,
-            ),
-            0xa0 => {
-                let mut rkid = rid.value;
-                let ski = tlv::next(&mut rkid).map_err(err)?;
-                if ski.tag != 0x04 {
-                    return Err(err("rKeyId: subjectKeyIdentifier is not an OCTET STRING".into()));
-                }
-                RecipientKeyId::SubjectKeyIdentifier(ski.value.to_vec())
-            }
-            other => return Err(err(format!("rid: unexpected tag 0x{other:02x}"))),
-        };
-        out.push(RecipientInfoSummary {
-            kind: RecipientInfoKind::Kari,
-            id: Some(id),
-            key_encryption: key_encryption.clone(),
-        });
-    }
-    if out.is_empty() {
-        return Err(err("no RecipientEncryptedKey".into()));
-    }
-    Ok(out)
 }
 
 fn not_bound(kind: RecipientInfoKind, alg: &AlgorithmIdentifierOwned) -> RecipientInfoSummary {

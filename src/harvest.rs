@@ -1,4 +1,4 @@
-//! Harvesting certificates from signed mail (DESIGN §3).
+//! Harvesting certificates from signed mail.
 //!
 //! Mail clients learn a correspondent's certificate from their signed messages. That is also a
 //! way to plant a certificate for someone else's address: anyone can put any certificate into a
@@ -7,10 +7,18 @@
 //!
 //! 1. it is the certificate of a SignerInfo (RFC 5652 §5.3, matched by issuer and serial or by
 //!    subject key identifier),
-//! 2. that signer's signature verifies with it over the content (RFC 5652 §5.4: with signed
+//! 2. its keyUsage, when present, allows signing: digitalSignature or nonRepudiation
+//!    (RFC 8550 §4.4.2; a key certified for encryption only proves nothing by signing),
+//! 3. that signer's signature verifies with it over the content (RFC 5652 §5.4: with signed
 //!    attributes, the messageDigest attribute must equal the content's digest and the
 //!    signature covers the DER of the SET OF attributes; without, it covers the content), and
-//! 3. it names the message's From address.
+//! 4. it names the message's From address,
+//!
+//! and then to the From address *only*: signed mail from `mallory@evil.test` with a certificate
+//! that also names `alice@victim.org` binds nothing for alice. A binding proves that whoever
+//! sent the mail holds the private key; it does not prove that the mail came from its From
+//! address (nothing here authenticates headers). Without trust anchors a self-signed bound
+//! certificate is therefore reported with the warning `harvested-self-signed`.
 //!
 //! Every other certificate in the SignedData (chain certificates, extra certificates, signers
 //! whose signature fails) is kept with [`HarvestBinding::Unverified`] and a reason; the store
@@ -86,6 +94,15 @@ fn binding_for(
             "it is not the certificate of a signer of the message".into(),
         );
     }
+    // RFC 8550 §4.4.2: a signature only counts when keyUsage lets the key sign.
+    if cert
+        .key_usage()
+        .is_some_and(|ku| !ku.usage.digital_signature() && !ku.usage.non_repudiation())
+    {
+        return HarvestBinding::Unverified(
+            "the signer's keyUsage allows neither digitalSignature nor nonRepudiation, so its signature proves nothing".into(),
+        );
+    }
     let Some(content) = content else {
         return HarvestBinding::Unverified("the signed content is missing".into());
     };
@@ -94,7 +111,9 @@ fn binding_for(
         match verify_signer(si, cert, content) {
             Ok(()) => {
                 return match from {
-                    Some(from) if cert.names(from).is_some() => HarvestBinding::Verified,
+                    Some(from) if cert.names(from).is_some() => {
+                        HarvestBinding::Verified { senders: vec![from.clone()] }
+                    }
                     Some(from) => HarvestBinding::Unverified(format!(
                         "the signature verifies, but the certificate does not name the From address {from}"
                     )),

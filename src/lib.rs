@@ -56,6 +56,7 @@ pub mod cert;
 pub mod certs;
 pub mod cms;
 pub mod compose;
+mod constraints;
 pub mod decrypt;
 pub mod error;
 pub mod gateway;

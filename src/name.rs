@@ -39,6 +39,12 @@ impl NameKey {
             .collect();
         NameKey(rdns)
     }
+
+    /// Whether `prefix`'s RDNs are the first RDNs of this name, each compared as a whole name
+    /// is: what "within the directoryName subtree `prefix`" means (RFC 5280 §4.2.1.10).
+    pub fn starts_with(&self, prefix: &NameKey) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
 }
 
 /// RFC 4518-style preparation, simplified: decode the directory string, case-fold, and collapse

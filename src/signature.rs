@@ -14,8 +14,10 @@
 //!   (RFC 5480 §2.2... RFC 3279 §2.2.3).
 //!
 //! Not supported (→ [`SignatureError::UnsupportedAlgorithm`]): P-521 (no verifier among the
-//! crate's dependencies), Ed25519/Ed448, DSA, MD2/MD5. SHA-1 is accepted: it still signs old
-//! mail and certificates, and rejecting it is a policy decision for the caller.
+//! crate's dependencies), Ed25519/Ed448, DSA, MD2/MD5. SHA-1 is verified: it still signs old
+//! mail and certificates, and rejecting it is a policy decision for the caller; chain building
+//! asks [`signature_hash`] and refuses SHA-1 links unless
+//! [`Policy::allow_sha1_signatures`](crate::Policy::allow_sha1_signatures) says otherwise.
 
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
@@ -59,6 +61,9 @@ mod oid {
     pub const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
     pub const SHA224_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.14");
     pub const RSASSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    pub const MD2_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.2");
+    pub const MD4_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.3");
+    pub const MD5_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.4");
     pub const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
 
     pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
@@ -123,6 +128,35 @@ impl DigestAlg {
             DigestAlg::Sha384 => Pss::new_with_salt::<sha2::Sha384>(salt_len),
             DigestAlg::Sha512 => Pss::new_with_salt::<sha2::Sha512>(salt_len),
         }
+    }
+}
+
+/// The hash a signature algorithm signs with, as far as strength policy cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureHash {
+    /// MD2, MD4 or MD5 (RFC 6151, RFC 6149): collisions are practical; never accepted.
+    Broken(&'static str),
+    /// SHA-1 (RFC 3279 §2.2): chosen-prefix collisions are practical (2020); refused on
+    /// certificate chains unless the policy allows it.
+    Sha1,
+    /// SHA-224 or larger, or an algorithm this crate does not verify anyway.
+    Other,
+}
+
+/// What hash the signature algorithm `algorithm` uses: `sha1WithRSAEncryption`,
+/// `ecdsa-with-SHA1` and RSASSA-PSS with SHA-1 (also its absent-parameters default) are
+/// [`SignatureHash::Sha1`]; `md2/md4/md5WithRSAEncryption` are [`SignatureHash::Broken`].
+pub fn signature_hash(algorithm: &spki::AlgorithmIdentifierOwned) -> SignatureHash {
+    match algorithm.oid {
+        oid::MD2_WITH_RSA => SignatureHash::Broken("MD2"),
+        oid::MD4_WITH_RSA => SignatureHash::Broken("MD4"),
+        oid::MD5_WITH_RSA => SignatureHash::Broken("MD5"),
+        oid::SHA1_WITH_RSA | oid::ECDSA_WITH_SHA1 => SignatureHash::Sha1,
+        oid::RSASSA_PSS => match pss_scheme(algorithm.parameters.as_ref()) {
+            Ok(Scheme::Pss { digest: DigestAlg::Sha1, .. }) => SignatureHash::Sha1,
+            _ => SignatureHash::Other,
+        },
+        _ => SignatureHash::Other,
     }
 }
 

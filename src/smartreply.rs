@@ -14,7 +14,8 @@
 //! - [`SmartReplyShape::EnvelopeAsAttachment`]: an envelope at [`Placement::Nested`] while every
 //!   readable body part (`text/plain`, `text/html`, not attached, not inside a forwarded
 //!   `message/rfc822`) is blank in the sense of [`is_blank_body`] / [`is_blank_html`], or there is
-//!   no readable part at all;
+//!   no readable part at all, unless it is one of the [`encrypted_alternatives`] (each
+//!   alternative of the body is an envelope: they are the message);
 //! - [`SmartReplyShape::EmptyEnvelope`]: the message itself (or the content of its top-level
 //!   `multipart/signed`) is an envelope with absent or empty encrypted content.
 //!
@@ -32,7 +33,7 @@ pub use context::{reply_context, ReplyContext};
 use blank::Blankness;
 use mail_parser::{Message, MimeHeaders, PartType};
 
-use crate::smime::{media_type, walk, Placement, SmimeKind, SmimeLayer};
+use crate::smime::{media_type, walk, Chain, Placement, SmimeKind, SmimeLayer};
 
 /// Which SmartReply fingerprint was found.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -85,6 +86,7 @@ pub fn smartreply_blank_body(
 ) -> Option<SmartReplyFinding> {
     let context = reply_context(msg);
     let mut body = None;
+    let mut alternatives: Option<std::collections::HashSet<String>> = None;
     for layer in layers {
         if layer.kind == SmimeKind::DetachedSignature {
             continue;
@@ -94,6 +96,14 @@ pub fn smartreply_blank_body(
         };
         match layer.placement {
             Placement::Nested => {
+                let alternatives = alternatives.get_or_insert_with(|| {
+                    encrypted_alternatives(msg, layers, &|l| envelope_is_empty(l).is_some())
+                        .into_iter()
+                        .collect()
+                });
+                if alternatives.contains(&layer.path) {
+                    continue;
+                }
                 let state = *body.get_or_insert_with(|| body_state(msg));
                 if let BodyState::Blank(blankness) = state {
                     return Some(SmartReplyFinding {
@@ -138,6 +148,38 @@ pub fn encrypted_attachment(
         return Vec::new();
     }
     nested.filter(|l| is_envelope(l)).map(|l| l.path.clone()).collect()
+}
+
+/// The envelopes that are the alternatives of a `multipart/alternative` that is the message
+/// body (top level, or the content of a top-level `multipart/signed`) and has no alternative
+/// but envelopes: a client that encrypted each representation (text, HTML) on its own. Each of
+/// them is the message, not an attachment beside a blank body, so [`smartreply_blank_body`]
+/// passes them by and their RecipientInfos decide who can read the message. MIME paths, in
+/// MIME order. `is_envelope` tells whether a layer's CMS is an envelope.
+pub fn encrypted_alternatives(
+    msg: &Message<'_>,
+    layers: &[SmimeLayer<'_>],
+    is_envelope: &dyn Fn(&SmimeLayer<'_>) -> bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let by_part: std::collections::HashMap<u32, &SmimeLayer<'_>> =
+        layers.iter().map(|l| (l.part_id, l)).collect();
+    for node in
+        walk(msg).nodes.iter().filter(|n| matches!(n.chain, Chain::Root | Chain::SignedContent))
+    {
+        let is_alternative =
+            media_type(node.part).is_some_and(|(t, s)| t == "multipart" && s == "alternative");
+        let PartType::Multipart(children) = &node.part.body else { continue };
+        if !is_alternative || children.is_empty() {
+            continue;
+        }
+        let envelopes: Option<Vec<&SmimeLayer<'_>>> =
+            children.iter().map(|id| by_part.get(id).copied().filter(|l| is_envelope(l))).collect();
+        if let Some(envelopes) = envelopes {
+            out.extend(envelopes.into_iter().map(|l| l.path.clone()));
+        }
+    }
+    out
 }
 
 /// What the readable parts of a message, taken together, say.

@@ -102,6 +102,19 @@ impl SmimeLayer<'_> {
     }
 }
 
+/// A bound of the MIME walk that was reached: part of the message was not looked at, and an
+/// S/MIME part there would go unseen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalkLimit {
+    /// The multipart at `path` sits at depth [`MAX_DEPTH`]: its children were not visited.
+    Depth {
+        /// MIME path of the first such multipart.
+        path: String,
+    },
+    /// [`MAX_PARTS`] parts were visited; the parts after them were not.
+    Parts,
+}
+
 /// The result of [`locate_bounded`]: the layers found and whether the walk stopped early.
 #[derive(Clone, Debug)]
 pub struct Located<'m> {
@@ -110,6 +123,8 @@ pub struct Located<'m> {
     /// `true` when the MIME tree was deeper than [`MAX_DEPTH`] or had more than [`MAX_PARTS`]
     /// parts, so part of it was not looked at.
     pub truncated: bool,
+    /// Which bounds were reached, each at most once, depth first.
+    pub limits: Vec<WalkLimit>,
 }
 
 /// All S/MIME layers of the message, in MIME order.
@@ -126,7 +141,13 @@ pub fn locate<'m>(msg: &'m Message<'m>) -> Vec<SmimeLayer<'m>> {
 pub fn locate_bounded<'m>(msg: &'m Message<'m>) -> Located<'m> {
     let walk = walk(msg);
     let layers = walk.nodes.iter().filter_map(|node| layer_of(msg, node)).collect();
-    Located { layers, truncated: walk.truncated }
+    let limits = walk
+        .deeper_than_max
+        .map(|path| WalkLimit::Depth { path })
+        .into_iter()
+        .chain(walk.more_than_max_parts.then_some(WalkLimit::Parts))
+        .collect();
+    Located { layers, truncated: walk.truncated, limits }
 }
 
 fn layer_of<'m>(msg: &'m Message<'m>, node: &Node<'m>) -> Option<SmimeLayer<'m>> {
@@ -276,6 +297,10 @@ pub(crate) struct Node<'m> {
 pub(crate) struct Walk<'m> {
     pub(crate) nodes: Vec<Node<'m>>,
     pub(crate) truncated: bool,
+    /// The path of the first multipart whose children lie below [`MAX_DEPTH`].
+    pub(crate) deeper_than_max: Option<String>,
+    /// Parts after the first [`MAX_PARTS`] were not visited.
+    pub(crate) more_than_max_parts: bool,
 }
 
 /// Walks the MIME tree iteratively (no recursion), never into nested messages: mail-parser keeps
@@ -291,6 +316,7 @@ pub(crate) fn walk<'m>(msg: &'m Message<'m>) -> Walk<'m> {
     while let Some((part_id, path, depth, chain, signed_sibling)) = stack.pop() {
         if out.nodes.len() >= MAX_PARTS {
             out.truncated = true;
+            out.more_than_max_parts = true;
             break;
         }
         let Some(part) = usize::try_from(part_id).ok().and_then(|i| msg.parts.get(i)) else {
@@ -308,6 +334,7 @@ pub(crate) fn walk<'m>(msg: &'m Message<'m>) -> Walk<'m> {
         if depth >= MAX_DEPTH {
             if !children.is_empty() {
                 out.truncated = true;
+                out.deeper_than_max.get_or_insert_with(|| path.clone());
             }
             continue;
         }

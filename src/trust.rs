@@ -7,28 +7,48 @@
 //! match (RFC 5280 §4.2.1.1; this is what tells two CA generations with one name apart). A
 //! candidate is accepted when
 //!
-//! * the child's signature verifies with the candidate's key ([`verify_signature`]),
+//! * the child's signature verifies with the candidate's key ([`verify_signature`]), and is not
+//!   made with MD2, MD4 or MD5 (never accepted);
 //! * basicConstraints says `cA` TRUE (§4.2.1.9), keyUsage (when present) has keyCertSign
 //!   (§4.2.1.3), and pathLenConstraint (when present) allows the intermediates below it,
+//! * it has no critical extension this crate does not understand (§4.2; see
+//!   [`UNDERSTOOD_EXTENSIONS`](crate::cert::UNDERSTOOD_EXTENSIONS)),
+//! * its extendedKeyUsage, when present, lists emailProtection or anyExtendedKeyUsage: a CA
+//!   restricted to other purposes may not issue S/MIME certificates (CA/Browser Forum S/MIME
+//!   BR §7.1.2.2; RFC 5280 leaves EKU on CAs to the application),
+//! * its name constraints (§4.2.1.10, RFC 9598 §6) hold for every certificate below it
+//!   (see the `constraints` module: mailboxes, directory names, DNS names, IP addresses and
+//!   URIs are checked; a constrained form that is not implemented fails closed),
 //! * its public key is not already on the path (no loops), and
 //! * the path holds at most [`MAX_DEPTH`] certificates above the leaf.
 //!
-//! The path ends at an anchor. Every certificate on it must be valid at the evaluation time.
-//! Not checked: revocation, name constraints, policies, and unknown critical extensions.
+//! Anchors are held to the same CA rules as intermediates (as OpenSSL does): an anchor with
+//! name constraints constrains, one with an unknown critical extension does not anchor.
+//!
+//! The path ends at an anchor. Every certificate on it must be valid at the evaluation time,
+//! and the [`Policy`] must accept its algorithms: no SHA-1 signature on the path unless
+//! [`Policy::allow_sha1_signatures`], and no CA key (intermediates and the anchor) below the
+//! policy's minimum RSA or EC size. Not checked: revocation, and certificate policies (any
+//! policy is accepted; policyConstraints, policyMappings and inhibitAnyPolicy marked critical
+//! make the certificate fail as unknown critical extensions).
 //!
 //! Signature checks are slow (tens of µs for RSA) and do not depend on the time, so path
 //! building yields a [`ChainOutcome`] — the signature-verified paths with each element's validity
 //! period — that callers may cache and re-check cheaply for any time ([`ChainOutcome::check`]).
 
-use crate::cert::{Certificate, Provenance};
+use crate::cert::{Certificate, KeyKind, Provenance};
 use crate::name::NameKey;
-use crate::signature::verify_signature;
+use crate::signature::{signature_hash, verify_signature, SignatureHash};
 use crate::time::Time;
+use crate::usable::Policy;
 use der::Encode;
 
 /// Most certificates a path may hold above the leaf (intermediates plus the anchor).
 pub const MAX_DEPTH: usize = 8;
-/// Paths kept per leaf: one valid path is enough, a few cover validity-time differences.
+/// Paths kept per leaf: one valid path is enough, a few cover validity-time differences. Paths
+/// the default [`Policy`] would refuse (a SHA-1 link, a small CA key) do not count, so a
+/// cross-signed SHA-1 path found first does not hide a SHA-256 one; the verification budget
+/// still bounds the search.
 const MAX_PATHS: usize = 4;
 /// Signature verifications one path search may spend (many CAs sharing a name cannot make the
 /// search exponential).
@@ -43,41 +63,95 @@ pub(crate) struct Issuer<'a> {
     pub anchor: bool,
 }
 
-/// One certificate above the leaf on a verified path: what is needed to re-check time.
+/// One certificate above the leaf on a verified path: what is needed to re-check time and
+/// policy.
 #[derive(Clone, Debug)]
 struct Element {
     subject: String,
+    /// `intermediate "…"` or `trust anchor "…"`, for messages.
+    role: String,
     not_before: Time,
     not_after: Time,
+    /// The key that signed the certificate below it.
+    key: KeyKind,
 }
 
-/// The time-independent result of path building for one leaf: the paths whose signatures and
-/// constraints verified, or why none did.
+/// A signature-verified path: the certificates above the leaf, nearest first (empty: the leaf
+/// is an anchor), and the certificates on it whose signature uses SHA-1.
 #[derive(Clone, Debug, Default)]
-pub struct ChainOutcome {
-    /// Certificates above the leaf, nearest first; an empty path means the leaf is an anchor.
-    paths: Vec<Vec<Element>>,
-    failures: Vec<String>,
+struct Path {
+    elements: Vec<Element>,
+    /// Roles (`certificate "…"`, `intermediate "…"`) of the certificates signed with SHA-1.
+    sha1_signed: Vec<String>,
 }
 
-impl ChainOutcome {
-    /// `Ok` when one of the paths has every certificate above the leaf valid at `at`; else a
-    /// human detail. The leaf's own validity is not checked here.
-    pub fn check(&self, at: Time) -> Result<(), String> {
-        let mut first_time_failure = None;
-        for path in &self.paths {
-            match path.iter().find(|e| at < e.not_before || at > e.not_after) {
-                None => return Ok(()),
-                Some(e) if first_time_failure.is_none() => first_time_failure = Some(e),
-                Some(_) => {}
-            }
-        }
-        if let Some(e) = first_time_failure {
-            return Err(if at > e.not_after {
+impl Path {
+    /// Acceptable under the default policy, whatever the time.
+    fn is_clean(&self) -> bool {
+        self.sha1_signed.is_empty()
+            && self.elements.iter().all(|e| weak_ca_key(&e.key, &Policy::default()).is_none())
+    }
+
+    /// Why this path is not acceptable at `at` under `policy`, if it is not.
+    fn problem(&self, at: Time, policy: &Policy) -> Option<String> {
+        if let Some(e) = self.elements.iter().find(|e| at < e.not_before || at > e.not_after) {
+            return Some(if at > e.not_after {
                 format!("\"{}\" in the chain expired on {}", e.subject, e.not_after)
             } else {
                 format!("\"{}\" in the chain is not valid before {}", e.subject, e.not_before)
             });
+        }
+        if let (false, Some(role)) = (policy.allow_sha1_signatures, self.sha1_signed.first()) {
+            return Some(format!(
+                "{role}: its signature uses SHA-1, which is refused (allowed only for old mail: audit --allow-sha1)"
+            ));
+        }
+        self.elements
+            .iter()
+            .find_map(|e| weak_ca_key(&e.key, policy).map(|w| format!("{}: {w}", e.role)))
+    }
+}
+
+/// RSA and EC CA keys are held to the same minimum as end entities' (RFC 8551 §2.3, CA/Browser
+/// Forum S/MIME BR §6.1.5).
+fn weak_ca_key(key: &KeyKind, policy: &Policy) -> Option<String> {
+    match *key {
+        KeyKind::Rsa { bits } if bits < policy.min_rsa_bits => Some(format!(
+            "its {bits}-bit RSA key is below the {}-bit minimum for a CA",
+            policy.min_rsa_bits
+        )),
+        KeyKind::Ec { bits, curve } if bits < policy.min_ec_bits => Some(format!(
+            "its EC {curve} key is below the {}-bit minimum for a CA",
+            policy.min_ec_bits
+        )),
+        _ => None,
+    }
+}
+
+/// The time- and policy-independent result of path building for one leaf: the paths whose
+/// signatures and constraints verified, or why none did.
+#[derive(Clone, Debug, Default)]
+pub struct ChainOutcome {
+    paths: Vec<Path>,
+    failures: Vec<String>,
+}
+
+impl ChainOutcome {
+    /// `Ok` when one of the paths has every certificate above the leaf valid at `at` and its
+    /// algorithms accepted by `policy`; else a human detail naming the certificate that failed.
+    /// The leaf's own validity is not checked here.
+    pub fn check(&self, at: Time, policy: &Policy) -> Result<(), String> {
+        let mut first_problem = None;
+        for path in &self.paths {
+            match path.problem(at, policy) {
+                None => return Ok(()),
+                Some(problem) => {
+                    first_problem.get_or_insert(problem);
+                }
+            }
+        }
+        if let Some(problem) = first_problem {
+            return Err(problem);
         }
         if self.failures.is_empty() {
             Err("no path to a trust anchor".to_owned())
@@ -103,7 +177,7 @@ pub(crate) fn build_chains<'a>(
 ) -> ChainOutcome {
     let mut outcome = ChainOutcome::default();
     if leaf_is_anchor {
-        outcome.paths.push(Vec::new());
+        outcome.paths.push(Path::default());
         return outcome;
     }
     let mut search = Search { issuers_of, budget: MAX_VERIFICATIONS, outcome };
@@ -124,6 +198,19 @@ impl<'a> Search<'a, '_> {
         let Some(&child) = path.last() else { return };
         if path.len() > MAX_DEPTH {
             self.outcome.fail(format!("no trust anchor within {MAX_DEPTH} certificates"));
+            return;
+        }
+        let child_role = role(child, path.len() == 1, false);
+        let child_x509 = match child.x509() {
+            Ok(x509) => x509,
+            Err(_) => {
+                self.outcome.fail("a certificate on the path no longer decodes".to_owned());
+                return;
+            }
+        };
+        if let SignatureHash::Broken(hash) = signature_hash(&child_x509.signature_algorithm) {
+            self.outcome
+                .fail(format!("{child_role}: its signature uses {hash}, which is never accepted"));
             return;
         }
         let mut candidates = (self.issuers_of)(child);
@@ -155,7 +242,7 @@ impl<'a> Search<'a, '_> {
                 }
             }
             key_id_matched = true;
-            let (Ok(issuer_x509), Ok(child_x509)) = (issuer.x509(), child.x509()) else {
+            let Ok(issuer_x509) = issuer.x509() else {
                 self.outcome.fail("a certificate on the path no longer decodes".to_owned());
                 continue;
             };
@@ -164,7 +251,7 @@ impl<'a> Search<'a, '_> {
                 continue; // a loop: this key already signed something below
             }
             tried = true;
-            if let Err(detail) = may_issue(issuer, path.len() - 1) {
+            if let Err(detail) = may_issue(issuer, candidate.anchor, path) {
                 self.outcome.fail(detail);
                 continue;
             }
@@ -189,15 +276,26 @@ impl<'a> Search<'a, '_> {
                 continue;
             }
             if candidate.anchor {
-                let mut elements: Vec<Element> = path.iter().skip(1).map(|c| element(c)).collect();
-                elements.push(element(issuer));
-                self.outcome.paths.push(elements);
+                let mut elements: Vec<Element> =
+                    path.iter().skip(1).map(|c| element(c, false)).collect();
+                elements.push(element(issuer, true));
+                let sha1_signed = path
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| {
+                        c.x509().is_ok_and(|x| {
+                            signature_hash(&x.signature_algorithm) == SignatureHash::Sha1
+                        })
+                    })
+                    .map(|(i, c)| role(c, i == 0, false))
+                    .collect();
+                self.outcome.paths.push(Path { elements, sha1_signed });
             } else {
                 path.push(issuer);
                 self.extend(path);
                 path.pop();
             }
-            if self.outcome.paths.len() >= MAX_PATHS {
+            if self.outcome.paths.iter().filter(|p| p.is_clean()).count() >= MAX_PATHS {
                 return;
             }
         }
@@ -224,9 +322,11 @@ impl<'a> Search<'a, '_> {
     }
 }
 
-/// RFC 5280 §6.1.4 (k), (l), (n): may `issuer` sign certificates, with `below` intermediate CA
-/// certificates between it and the leaf?
-fn may_issue(issuer: &Certificate, below: usize) -> Result<(), String> {
+/// May `issuer` sign the certificates of `path` (the leaf first), as a CA for S/MIME? RFC 5280
+/// §6.1.4 (k), (l), (n), §4.2 (critical extensions), extendedKeyUsage and name constraints (see
+/// the module documentation).
+fn may_issue(issuer: &Certificate, anchor: bool, path: &[&Certificate]) -> Result<(), String> {
+    let below = path.len().saturating_sub(1);
     if !issuer.is_ca() {
         return Err(format!(
             "\"{}\" is not a CA (basicConstraints cA is not TRUE)",
@@ -247,14 +347,39 @@ fn may_issue(issuer: &Certificate, below: usize) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    let role = role(issuer, false, anchor);
+    if let Some(id) = issuer.unknown_critical_extensions().first() {
+        return Err(format!(
+            "{role}: its critical extension {id} is not understood, so it cannot be relied on to issue certificates"
+        ));
+    }
+    if !issuer.eku_allows_email() {
+        return Err(format!(
+            "{role}: its extendedKeyUsage allows neither emailProtection nor anyExtendedKeyUsage, so it may not issue e-mail certificates"
+        ));
+    }
+    crate::constraints::check(issuer, path).map_err(|why| format!("{role}: {why}"))
 }
 
-fn element(cert: &Certificate) -> Element {
+/// How messages name a certificate on the path.
+fn role(cert: &Certificate, leaf: bool, anchor: bool) -> String {
+    let what = if leaf {
+        "certificate"
+    } else if anchor {
+        "trust anchor"
+    } else {
+        "intermediate"
+    };
+    format!("{what} \"{}\"", cert.subject_display())
+}
+
+fn element(cert: &Certificate, anchor: bool) -> Element {
     Element {
         subject: cert.subject_display(),
+        role: role(cert, false, anchor),
         not_before: cert.not_before(),
         not_after: cert.not_after(),
+        key: cert.key().clone(),
     }
 }
 
@@ -277,7 +402,8 @@ fn public_key_bits(cert: &Certificate) -> Option<&[u8]> {
 
 /// Path building from a leaf through intermediates to an anchor (see the module docs): every
 /// signature verified, every certificate (the leaf too) valid at `at`, issuers are CAs allowed
-/// to sign certificates, at most [`MAX_DEPTH`] certificates above the leaf, no loops.
+/// to issue S/MIME certificates under their constraints, algorithms and CA keys accepted by
+/// `policy`, at most [`MAX_DEPTH`] certificates above the leaf, no loops.
 ///
 /// `Err` carries a human detail, as [`Reason::Untrusted`](crate::Reason::Untrusted) shows it.
 pub fn verify_chain(
@@ -285,6 +411,7 @@ pub fn verify_chain(
     intermediates: &[&x509_cert::Certificate],
     anchors: &[&x509_cert::Certificate],
     at: Time,
+    policy: &Policy,
 ) -> Result<(), String> {
     let parse = |x509: &x509_cert::Certificate| {
         let der = x509.to_der().map_err(|e| e.to_string())?;
@@ -321,7 +448,7 @@ pub fn verify_chain(
             .map(|(cert, anchor, _)| Issuer { cert, anchor: *anchor })
             .collect()
     };
-    build_chains(&leaf, leaf_is_anchor, &issuers_of).check(at)
+    build_chains(&leaf, leaf_is_anchor, &issuers_of).check(at, policy)
 }
 
 #[cfg(test)]
@@ -351,6 +478,7 @@ mod tests {
             &inter.iter().collect::<Vec<_>>(),
             &anch.iter().collect::<Vec<_>>(),
             at,
+            &Policy::default(),
         )
     }
 
@@ -424,7 +552,7 @@ mod tests {
         };
         let outcome = build_chains(&leaf, false, &issuers_of);
         // dave expired in 2021, but the chain above him is fine in 2026: expiry is not "untrusted".
-        assert_eq!(outcome.check(AT), Ok(()));
-        assert!(outcome.check(Time::from_unix(2_924_985_600)).is_err());
+        assert_eq!(outcome.check(AT, &Policy::default()), Ok(()));
+        assert!(outcome.check(Time::from_unix(2_924_985_600), &Policy::default()).is_err());
     }
 }

@@ -248,7 +248,8 @@ fn harvesting_binds_only_verified_signers_of_the_from_address() {
     assert_eq!(certs.len(), 1);
     assert!(matches!(
         certs[0].provenance(),
-        Provenance::Harvested { binding: HarvestBinding::Verified, .. }
+        Provenance::Harvested { binding: HarvestBinding::Verified { senders }, .. }
+            if senders == &[smime_lint::Address::parse("alice@example.com").unwrap()]
     ));
     // The same message claiming another sender: the certificate is not bound.
     let forged = String::from_utf8_lossy(&raw).replacen(

@@ -420,13 +420,40 @@ fn certificate_getters() {
     assert!(oscar.key_usage().is_none() && oscar.extended_key_usage().is_none());
 }
 
+/// The clock-skew allowance widens the certificate's validity period at both ends, inclusive:
+/// bob's notBefore and dave's notAfter are midnight, 2020-01-01 and 2021-01-01.
+#[rstest]
+#[case::before_not_before_exact("bob", "2019-12-31T23:59:25Z", 0, &["not-yet-valid"])]
+#[case::before_not_before_within_skew("bob", "2019-12-31T23:59:25Z", 600, &[])]
+#[case::at_the_edge_of_the_skew("bob", "2019-12-31T23:50:00Z", 600, &[])]
+#[case::before_not_before_beyond_skew("bob", "2019-12-31T23:49:00Z", 600, &["not-yet-valid"])]
+#[case::after_not_after_exact("dave-expired", "2021-01-01T00:00:01Z", 0, &["expired"])]
+#[case::after_not_after_within_skew("dave-expired", "2021-01-01T00:05:00Z", 600, &[])]
+#[case::after_not_after_beyond_skew("dave-expired", "2021-01-01T00:11:00Z", 600, &["expired"])]
+fn clock_skew_widens_the_validity_period(
+    #[case] name: &str,
+    #[case] at: &str,
+    #[case] skew_secs: u64,
+    #[case] expected: &[&str],
+) {
+    let store = store_of(&["store"]);
+    let cert = cert(&format!("store/{name}.pem"));
+    let address = cert.addresses()[0].address.clone();
+    let policy =
+        Policy { clock_skew: std::time::Duration::from_secs(skew_secs), ..Policy::default() };
+    let at = Time::parse_rfc3339(at).unwrap();
+    let blocking: Vec<Reason> =
+        store.check(&cert, &address, at, &policy).into_iter().filter(Reason::is_blocking).collect();
+    assert_eq!(codes(&blocking), expected, "{name} at {at} with {skew_secs} s of skew");
+}
+
 #[test]
 fn policy_sets_the_minimum_key_size() {
     let store = store_of(&["store/heidi-weak.pem"]);
     let heidi = addr("heidi@example.com");
     let lax = Policy { min_rsa_bits: 1024, ..Policy::default() };
     assert!(store.evaluate(&heidi, AT, &lax).is_encryptable());
-    let strict = Policy { min_rsa_bits: 3072, min_ec_bits: 384 };
+    let strict = Policy { min_rsa_bits: 3072, min_ec_bits: 384, ..Policy::default() };
     let store = store_of(&["store"]);
     assert!(!store.evaluate(&addr("alice@example.com"), AT, &strict).is_encryptable());
     assert!(!store.evaluate(&addr("carol@example.org"), AT, &strict).is_encryptable());
@@ -460,8 +487,10 @@ fn harvested_unverified_blocks_until_a_verified_copy_arrives() {
         status.reasons(),
         [Reason::HarvestedUnverified { detail: "signed by someone else".into() }]
     );
-    let verified =
-        Provenance::Harvested { message: "cur/2.eml".into(), binding: HarvestBinding::Verified };
+    let verified = Provenance::Harvested {
+        message: "cur/2.eml".into(),
+        binding: HarvestBinding::Verified { senders: vec![bob.clone()] },
+    };
     assert!(!store.add(Certificate::from_der(&der, verified.clone()).unwrap()));
     assert_eq!(store.len(), 1);
     let status = store.evaluate(&bob, AT, &Policy::default());

@@ -42,8 +42,19 @@ fn ndjson_one_line_per_message_in_input_order_and_exit_1_on_errors() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted, "folder order is sorted by name");
-    // Every file is read; the expected-output files beside the fixtures are reported unreadable.
-    assert_eq!(paths.len(), std::fs::read_dir("testdata/audit").unwrap().count());
+    // Every message is read; the expected-output files, the generator script and the DER file
+    // beside the fixtures are not mail at all: counted on standard error, not audited.
+    let messages = std::fs::read_dir("testdata/audit")
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+        .count();
+    assert_eq!(paths.len(), messages);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let not_mail = std::fs::read_dir("testdata/audit").unwrap().count() - messages;
+    assert!(
+        err.contains(&format!("note: {not_mail} files found in folders are not mail")),
+        "{err}"
+    );
     let ios = reports.iter().find(|r| r["path"] == "testdata/audit/ios71-reply-all.eml").unwrap();
     assert_eq!(ios["findings"][0]["rule"], "partial-encryption");
     assert_eq!(ios["findings"][0]["address"], "dan@example.net");
@@ -159,7 +170,7 @@ fn human_format_shows_blocks_then_the_summary() {
         "{out}"
     );
     assert!(out.contains("hint: "), "{out}");
-    assert!(out.contains("Messages scanned            1"), "{out}");
+    assert!(out.contains("Messages scanned                      1"), "{out}");
 }
 
 #[test]
@@ -214,13 +225,17 @@ fn owner_key_decrypts_and_is_never_printed() {
 #[test]
 fn unreadable_files_are_reported_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a-junk.bin"), [0u8, 159, 146, 150, 255, 0, 1]).unwrap();
+    let junk = dir.path().join("a-junk.bin");
+    std::fs::write(&junk, [0u8, 159, 146, 150, 255, 0, 1]).unwrap();
     std::fs::copy("testdata/audit/no-sender.eml", dir.path().join("b.eml")).unwrap();
-    let o = audit_json(&[dir.path().to_str().unwrap()]);
+    // Named, the junk is an error; found in the folder beside the mail, it is only counted.
+    let o = audit_json(&[junk.to_str().unwrap(), dir.path().to_str().unwrap()]);
     let reports = lines(&o);
     assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["path"], junk.to_str().unwrap());
     assert_eq!(reports[0]["findings"][0]["rule"], "unreadable");
     assert_eq!(reports[1]["findings"][0]["rule"], "sender-cannot-decrypt");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 file found in folders is not mail"));
     assert_eq!(o.status.code(), Some(1));
 }
 

@@ -67,6 +67,32 @@ fn opens_with_owner_key(
     assert_eq!(opened.recipient_index, index);
 }
 
+/// Inspection (the audit) and decryption read RecipientInfos with one decoder: a kari one of
+/// them refuses, the other refuses too, as damage; the untouched original opens. Before, the
+/// audit passed a kari without its encryptedKey, with a broken originator or version 7, and
+/// decryption took a kari with no RecipientEncryptedKey for "not a recipient".
+#[rstest]
+#[case::original("carol-keyid.der", true)]
+#[case::no_encrypted_key("carol-kari-no-encrypted-key.der", false)]
+#[case::no_recipient_encrypted_keys("carol-kari-no-keys.der", false)]
+#[case::bad_originator("carol-kari-bad-originator.der", false)]
+#[case::version_7("carol-kari-version-7.der", false)]
+fn inspection_and_decryption_judge_a_kari_alike(#[case] name: &str, #[case] well_formed: bool) {
+    let der = std::fs::read(testdata(&format!("cms/{name}"))).unwrap();
+    let inspected = smime_lint::cms::inspect(&der);
+    assert_eq!(inspected.is_ok(), well_formed, "{name}: {inspected:?}");
+    match decrypt(&der, &[key("carol")]) {
+        Ok(opened) => {
+            assert!(well_formed, "{name} opened");
+            assert!(!opened.plaintext.is_empty());
+        }
+        Err(e) => {
+            assert!(!well_formed, "{name}: {e:?}");
+            assert!(matches!(e, DecryptError::Damaged(_)), "{name}: {e:?}");
+        }
+    }
+}
+
 #[rstest]
 #[case::reply("reply.mime", false, 0)]
 #[case::empty_text_part("blank.mime", true, 0)]
@@ -139,12 +165,51 @@ fn several_keys_the_one_that_fits_wins() {
     assert!(matches!(err, DecryptError::NoRecipientInfoForKey), "{err:?}");
 }
 
+/// A damaged payload behind RSA key transport fails exactly as a wrong key does: telling the
+/// two apart would be a padding oracle (the "No padding oracle" section of `decrypt`).
 #[rstest]
 #[case::cbc_padding("damaged-cbc.der", "bob")]
 #[case::gcm_tag("damaged-gcm.der", "alice")]
-fn damaged_payload(#[case] envelope: &str, #[case] owner: &str) {
-    let err = decrypt(&fixture(envelope), &[key_with_cert(owner)]).unwrap_err();
-    assert!(matches!(err, DecryptError::Damaged(_)), "{err:?}");
+fn damaged_payload_behind_rsa_reads_as_a_wrong_key(#[case] envelope: &str, #[case] owner: &str) {
+    let damaged = decrypt(&fixture(envelope), &[key_with_cert(owner)]).unwrap_err();
+    assert!(matches!(damaged, DecryptError::KeyDoesNotFit(_)), "{damaged:?}");
+    let zoe = DecryptionKey::load(&testdata("decrypt/keys/zoe-with-cert.pem")).unwrap();
+    let wrong_key = decrypt(&fixture("bob-only.der"), &[zoe]).unwrap_err();
+    assert_eq!(damaged.to_string(), wrong_key.to_string());
+    assert_eq!(damaged.code(), wrong_key.code());
+}
+
+/// The three ways an RSA attempt can fail after the RSA operation starts — RSA padding (the
+/// encrypted key changed), content padding (the ciphertext changed), and a wrong key — give one
+/// and the same error text, for a named key and for a key tried by trial alike.
+#[test]
+fn rsa_padding_and_content_padding_failures_read_the_same() {
+    let whole = fixture("bob-only.der");
+    // The encrypted content key is the 256-byte OCTET STRING of bob's ktri: change its last
+    // byte (the RSA ciphertext is no longer a valid PKCS#1 v1.5 block for bob's key).
+    let position = whole
+        .windows(4)
+        .position(|w| w == [0x04, 0x82, 0x01, 0x00])
+        .expect("bob's 2048-bit encrypted key")
+        + 4
+        + 255;
+    let mut bad_key_block = whole.clone();
+    bad_key_block[position] ^= 0x01;
+    // The last ciphertext block changed: the CBC padding no longer checks out.
+    let mut bad_content = whole.clone();
+    let last = bad_content.len() - 1;
+    bad_content[last] ^= 0x01;
+    for named in [true, false] {
+        let keys = || if named { key_with_cert("bob") } else { key("bob") };
+        let texts: Vec<String> = [&bad_key_block, &bad_content]
+            .iter()
+            .map(|der| decrypt(der, &[keys()]).unwrap_err().to_string())
+            .collect();
+        assert_eq!(texts[0], texts[1], "named: {named}");
+        let expected = if named { "key-does-not-fit" } else { "no-recipient-info-for-key" };
+        assert_eq!(decrypt(&bad_content, &[keys()]).unwrap_err().code(), expected);
+    }
+    assert_eq!(decrypt(&whole, &[key("bob")]).unwrap().plaintext, fixture("reply.mime"));
 }
 
 #[test]
@@ -163,12 +228,20 @@ fn truncated_and_foreign_structures_are_damaged() {
 }
 
 #[test]
-fn tampered_gcm_mac_is_damaged() {
+fn a_tampered_gcm_mac_behind_rsa_is_not_told_from_a_wrong_key() {
     let mut der = fixture("aes128-gcm.der");
     let last = der.len() - 1; // the mac is the last field
     der[last] ^= 0x80;
-    let err = decrypt(&der, &[key("bob")]).unwrap_err();
-    assert!(matches!(err, DecryptError::Damaged(_)), "{err:?}");
+    let tampered = decrypt(&der, &[key_with_cert("bob")]).unwrap_err();
+    assert!(matches!(tampered, DecryptError::KeyDoesNotFit(_)), "{tampered:?}");
+    // A mac of the wrong length is structure, known before any key is used.
+    let mut short = fixture("aes128-gcm.der");
+    let mac_len_at = short.len() - 17;
+    assert_eq!(short[mac_len_at], 16, "a 16-byte mac at the end");
+    short[mac_len_at] = 15;
+    short.truncate(short.len() - 1);
+    let err = decrypt(&short, &[key("bob")]);
+    assert!(err.is_err(), "a mac one byte short cannot open");
 }
 
 #[test]

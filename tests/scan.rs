@@ -16,7 +16,8 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use rstest::rstest;
 use smime_lint::scan::{
     estimate_total_bytes, messages, messages_from_reader, run_ordered, run_ordered_with,
-    MessageSource, PendingMessage, PipelineLimits, Progress, RawMessage, ScanOptions,
+    MessageSource, Origin, PathFilter, PendingMessage, PipelineLimits, Progress, RawMessage,
+    ScanOptions,
 };
 use smime_lint::Error;
 
@@ -133,8 +134,8 @@ fn mbox_entries_are_unquoted_and_lose_their_separators(#[case] file: &str, #[cas
         messages(std::slice::from_ref(&path), &defaults()).unwrap().collect();
     assert_eq!(entries.len(), 2);
     let label = path.display().to_string();
-    assert_eq!(entries[0].source, MessageSource::new(format!("{label}#1")));
-    assert_eq!(entries[1].source, MessageSource::new(format!("{label}#2")));
+    assert_eq!(entries[0].source, MessageSource::found(format!("{label}#1"), Origin::MboxEntry, 0));
+    assert_eq!(entries[1].source, MessageSource::found(format!("{label}#2"), Origin::MboxEntry, 0));
     let first = String::from_utf8(entries[0].bytes.clone().unwrap()).unwrap();
     assert!(first.starts_with("From: alice@example.com\n"), "no mbox From line: {first:?}");
     assert!(first.ends_with(body), "{first:?}");
@@ -210,7 +211,7 @@ fn an_unreadable_file_inside_a_folder_is_reported_and_the_scan_goes_on() {
 }
 
 #[test]
-fn symbolic_links_inside_folders_are_skipped_by_default_and_loops_reported_when_followed() {
+fn symbolic_links_are_followed_by_default_and_a_loop_is_read_once() {
     let dir = tempfile::tempdir().unwrap();
     let inner = dir.path().join("inner");
     std::fs::create_dir(&inner).unwrap();
@@ -218,16 +219,152 @@ fn symbolic_links_inside_folders_are_skipped_by_default_and_loops_reported_when_
     std::os::unix::fs::symlink(&inner, inner.join("loop")).unwrap();
     std::os::unix::fs::symlink(inner.join("1.eml"), dir.path().join("link.eml")).unwrap();
 
-    let got = scan(dir.path(), &[dir.path().to_path_buf()], &defaults());
-    assert_eq!(got, pairs(&[("inner/1.eml", "one")]));
+    let all = messages(&[dir.path().to_path_buf()], &defaults()).unwrap();
+    let notes = all.notes();
+    let got: Vec<(String, String)> = all
+        .map(|m| {
+            let prefix = format!("{}/", dir.path().display());
+            (m.source.label.strip_prefix(&prefix).unwrap().to_string(), describe(&m.bytes))
+        })
+        .collect();
+    assert_eq!(got, pairs(&[("inner/1.eml", "one"), ("link.eml", "one")]));
+    // The loop is not an error (nothing is left unread): it is noted, with the path it leads to.
+    assert_eq!(notes.repeated_folders(), [(inner.join("loop"), inner.clone())]);
 
-    let follow = ScanOptions { follow_symlinks: true, ..defaults() };
-    let got = scan(dir.path(), &[dir.path().to_path_buf()], &follow);
-    assert_eq!(got.len(), 3, "{got:?}");
-    assert_eq!(got[0], ("inner/1.eml".to_string(), "one".to_string()));
-    assert_eq!(got[1].0, "inner/loop");
-    assert!(got[1].1.starts_with("ERR: symbolic link loop"), "{}", got[1].1);
-    assert_eq!(got[2], ("link.eml".to_string(), "one".to_string()));
+    let skip = ScanOptions { follow_symlinks: false, ..defaults() };
+    let got = scan(dir.path(), &[dir.path().to_path_buf()], &skip);
+    assert_eq!(got, pairs(&[("inner/1.eml", "one")]));
+}
+
+#[test]
+fn a_folder_of_symbolic_links_is_read_like_mairix_results() {
+    // testdata/scan/links: mairix/notmuch-style, a Maildir whose cur/ holds links to the
+    // messages of ../maildir, and a link to the whole of ../folder/a.
+    let base = fixtures();
+    let got = scan(&base, &[base.join("links")], &defaults());
+    assert_eq!(
+        got,
+        pairs(&[
+            ("links/a/10.eml", "folder-a-10"),
+            ("links/a/2.eml", "folder-a-2"),
+            ("links/results/cur/1700000001.M1P1.host:2,S", "inbox-cur-1"),
+            ("links/results/cur/1700000100.M1P1.host:2,S", "sent-cur-1"),
+        ])
+    );
+}
+
+#[test]
+fn two_links_to_one_folder_read_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::write(real.join("1.eml"), "Subject: one\n\n").unwrap();
+    std::os::unix::fs::symlink(&real, dir.path().join("alias")).unwrap();
+    let all = messages(&[dir.path().to_path_buf()], &defaults()).unwrap();
+    let notes = all.notes();
+    let labels: Vec<String> = all.map(|m| m.source.label).collect();
+    let alias = dir.path().join("alias");
+    assert_eq!(labels, [alias.join("1.eml").display().to_string()], "alias sorts first");
+    assert_eq!(notes.repeated_folders(), [(real.clone(), alias)]);
+}
+
+#[test]
+fn a_file_named_mbox_holding_one_message_is_that_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("saved.mbox");
+    std::fs::write(&single, "From: alice@example.com\nSubject: alone\n\nhi\n").unwrap();
+    let blank_first = dir.path().join("blank.mbox");
+    std::fs::write(&blank_first, "\n\nFrom a Sat Jan  3 01:05:34 2026\nSubject: boxed\n\nhi\n")
+        .unwrap();
+    let plain_blank = dir.path().join("blank.eml");
+    std::fs::write(&plain_blank, "\nFrom a Sat Jan  3 01:05:34 2026\nSubject: not boxed\n\n")
+        .unwrap();
+    let got = scan(dir.path(), &[single, blank_first, plain_blank], &defaults());
+    assert_eq!(
+        got,
+        pairs(&[("saved.mbox", "alone"), ("blank.mbox#1", "boxed"), ("blank.eml", "not boxed")]),
+        "decided by content; blank lines before the From line only for a .mbox name"
+    );
+}
+
+#[test]
+fn messages_say_how_they_were_found_and_under_which_path() {
+    let base = fixtures();
+    let paths = [base.join("folder/b.eml"), base.join("folder"), base.join("maildir/.Sent")];
+    let got: Vec<(String, Origin, usize)> = messages(&paths, &defaults())
+        .unwrap()
+        .map(|m| {
+            let label = m.source.label.strip_prefix(&format!("{}/", base.display())).unwrap();
+            (label.to_string(), m.source.origin, m.source.input)
+        })
+        .collect();
+    let expected = [
+        ("folder/b.eml", Origin::Named, 0),
+        ("folder/a/10.eml", Origin::InFolder, 1),
+        ("folder/a/2.eml", Origin::InFolder, 1),
+        ("folder/b.eml", Origin::InFolder, 1),
+        ("folder/notes.txt", Origin::InFolder, 1),
+        ("folder/z/inbox#1", Origin::MboxEntry, 1),
+        ("folder/z/inbox#2", Origin::MboxEntry, 1),
+        ("maildir/.Sent/cur/1700000100.M1P1.host:2,S", Origin::InMaildir, 2),
+        ("maildir/.Sent/new/1700000101.M1P1.host", Origin::InMaildir, 2),
+    ];
+    let expected: Vec<(String, Origin, usize)> =
+        expected.iter().map(|(l, o, i)| (l.to_string(), *o, *i)).collect();
+    assert_eq!(got, expected);
+}
+
+#[rstest]
+#[case::exclude_by_name(&[], &["*.txt"], &["folder/a/10.eml", "folder/a/2.eml", "folder/b.eml", "folder/z/inbox#1", "folder/z/inbox#2"], 1)]
+#[case::include_by_name(&["*.eml"], &[], &["folder/a/10.eml", "folder/a/2.eml", "folder/b.eml"], 2)]
+#[case::exclude_a_folder(&[], &["z"], &["folder/a/10.eml", "folder/a/2.eml", "folder/b.eml", "folder/notes.txt"], 1)]
+#[case::path_glob(&[], &["a/*"], &["folder/b.eml", "folder/notes.txt", "folder/z/inbox#1", "folder/z/inbox#2"], 2)]
+fn include_and_exclude_choose_the_files_read_in_folders(
+    #[case] include: &[&str],
+    #[case] exclude: &[&str],
+    #[case] expected: &[&str],
+    #[case] excluded: u64,
+) {
+    let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let filter = PathFilter::new(&own(include), &own(exclude)).unwrap();
+    let options = ScanOptions { filter, ..defaults() };
+    let base = fixtures();
+    // A file named on the command line is read whatever the filters say.
+    let named = base.join("folder/notes.txt");
+    let all = messages(&[base.join("folder"), named], &options).unwrap();
+    let notes = all.notes();
+    let prefix = format!("{}/", base.display());
+    let labels: Vec<String> =
+        all.map(|m| m.source.label.strip_prefix(&prefix).unwrap().to_string()).collect();
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.push("folder/notes.txt".into());
+    assert_eq!(labels, want);
+    assert_eq!(notes.excluded(), excluded);
+}
+
+#[test]
+fn the_header_section_of_a_pending_message_is_read_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "x".repeat(20_000);
+    let long_header = format!("X-Long: {}", "y".repeat(9_000));
+    let cases = [
+        // (message, max, bytes read): after the 5 bytes read to tell an mbox from a message, a
+        // short header is read in one 4 KiB step, a long one to its empty line in several, and
+        // never more than `max`.
+        (format!("Subject: big\n\n{body}"), 65_536, 5 + 4096),
+        (format!("Subject: big\r\n{long_header}\r\n\r\n{body}"), 65_536, 5 + 3 * 4096),
+        (format!("Subject: big\n{long_header}\n\n{body}"), 100, 100),
+        ("Subject: tiny\n".to_string(), 65_536, 14),
+    ];
+    for (i, (text, max, expected)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("{i}.eml"));
+        std::fs::write(&path, &text).unwrap();
+        let pending: Vec<PendingMessage> =
+            messages(&[path], &defaults()).unwrap().pending().collect();
+        let head = pending.into_iter().next().unwrap().read_head(max).bytes.unwrap();
+        assert_eq!(head.len(), expected, "case {i}");
+        assert_eq!(head, text.as_bytes()[..expected], "case {i}");
+    }
 }
 
 #[test]
@@ -778,6 +915,8 @@ fn a_maildir_inside_a_plain_folder_is_recognised() {
     first_level.dedup();
     assert_eq!(
         first_level,
-        ["folder", "maildir", "make.sh", "mboxo.mbox", "mboxrd.mbox", "truncated.mbox"]
+        ["folder", "links", "maildir", "make.sh", "mboxo.mbox", "mboxrd.mbox", "truncated.mbox"]
     );
+    // links/a leads to folder/a, already read: it is not read twice.
+    assert!(!got.iter().any(|(l, _)| l.starts_with("links/a/")), "{got:?}");
 }

@@ -149,11 +149,49 @@ fn smartreply_fixtures_are_reported(
 #[case("neg-signed-only.eml")]
 #[case("neg-deliberate-attachment.eml")]
 #[case("neg-forwarded-smime.eml")]
+#[case("neg-alternative-envelopes.eml")]
 fn negatives_are_not_reported(#[case] name: &str) {
     let raw = fixture(name);
     let msg = MessageParser::default().parse(&raw).expect("parses");
     let layers = locate(&msg);
     assert_eq!(smartreply_blank_body(&msg, &layers, &envelope_is_empty), None);
+}
+
+/// `multipart/alternative` whose every alternative is an envelope, and no plain body: each
+/// alternative is the message (no SmartReply shape), and the audit judges who can read it from
+/// their RecipientInfos. Of the other fixtures, none has such alternatives (the SmartReply
+/// skeleton's `multipart/alternative` holds a blank text and HTML body beside the envelope).
+#[test]
+fn encrypted_alternatives_are_the_message_not_a_smartreply() {
+    for eml in fixtures() {
+        let raw = std::fs::read(&eml).expect("read fixture");
+        let msg = MessageParser::default().parse(&raw).expect("parses");
+        let layers = locate(&msg);
+        let found = smime_lint::smartreply::encrypted_alternatives(&msg, &layers, &is_envelope);
+        let expected: &[&str] =
+            if eml.ends_with("neg-alternative-envelopes.eml") { &["1", "2"] } else { &[] };
+        assert_eq!(found, expected, "{}", eml.display());
+    }
+    let mut store = smime_lint::CertStore::new();
+    store.load_path("testdata/certs/store".as_ref()).expect("test store loads");
+    let options = smime_lint::audit::AuditOptions {
+        at: Some(smime_lint::Time::from_unix(1_780_272_000)),
+        ..Default::default()
+    };
+    let report = smime_lint::audit::audit_message(
+        &fixture("neg-alternative-envelopes.eml"),
+        &store,
+        &options,
+    );
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(report.is_encrypted());
+    assert!(report.recipients.iter().all(|r| r.can_decrypt == Some(true)));
+    // Encrypted for someone else only: the recipient is told, as for any encrypted message.
+    let for_carol = String::from_utf8_lossy(&fixture("neg-alternative-envelopes.eml"))
+        .replace("To: Bob Example <bob@example.com>", "To: carol@example.org");
+    let report = smime_lint::audit::audit_message(for_carol.as_bytes(), &store, &options);
+    let rules: Vec<_> = report.findings.iter().map(|f| f.rule.code()).collect();
+    assert_eq!(rules, ["partial-encryption"]);
 }
 
 #[test]

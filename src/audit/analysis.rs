@@ -14,8 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 /// How deep opaque signatures are followed (a signed message inside a signed message ...).
 pub const MAX_SIGNED_DEPTH: u32 = 4;
 
-/// What an envelope is to the message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What an envelope is to the message (`role` in the report's `encryption.envelopes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum EnvelopeRole {
     /// The message itself is encrypted: top level, inside a top-level multipart/signed, or the
     /// content of a top-level opaque signature.
@@ -49,6 +50,19 @@ pub struct EnvelopeFacts<'s> {
 pub struct Malformed {
     pub path: String,
     pub why: String,
+    /// `Message` when the part is (or holds) the message itself, else `Attachment`.
+    pub role: EnvelopeRole,
+}
+
+/// A part of the message that was not examined because a bound was reached
+/// ([`smime::MAX_DEPTH`], [`smime::MAX_PARTS`], [`MAX_SIGNED_DEPTH`]): an S/MIME part there
+/// would go unseen.
+pub struct NotExamined {
+    /// MIME path of the part whose inside was not examined; empty for the whole message.
+    pub path: String,
+    /// What was not examined, naming the bound: "the parts after part 10000 were not
+    /// examined", ...
+    pub why: String,
 }
 
 /// Everything found in the message's MIME tree.
@@ -56,6 +70,8 @@ pub struct Malformed {
 pub struct Layers<'s> {
     pub envelopes: Vec<EnvelopeFacts<'s>>,
     pub malformed: Vec<Malformed>,
+    /// Where the walk stopped at a bound.
+    pub not_examined: Vec<NotExamined>,
     pub signed: bool,
     pub smartreply: Option<SmartReplyFinding>,
     /// Paths of envelopes attached deliberately below a written body.
@@ -148,7 +164,9 @@ pub fn analyse<'s>(
     keys: &[DecryptionKey],
 ) -> Layers<'s> {
     let mut out = Layers::default();
-    let layers = smime::locate(msg);
+    let located = smime::locate_bounded(msg);
+    note_limits(&mut out, &located.limits, "");
+    let layers = located.layers;
     let no_holes = PartHoles::default();
     let mut walk = Walk {
         store,
@@ -174,7 +192,9 @@ pub(crate) fn analyse_skimmed<'s>(
     holes: &PartHoles<'_>,
 ) -> Option<Layers<'s>> {
     let mut out = Layers::default();
-    let layers = smime::locate(msg);
+    let located = smime::locate_bounded(msg);
+    note_limits(&mut out, &located.limits, "");
+    let layers = located.layers;
     let reads_text = |l: &SmimeLayer<'_>| {
         l.placement == Placement::Nested && l.kind != SmimeKind::DetachedSignature
     };
@@ -195,6 +215,47 @@ pub(crate) fn analyse_skimmed<'s>(
     }
     let top_empty = walk.top_empty;
     Some(finish(msg, &layers, out, top_empty))
+}
+
+/// Records the bounds a MIME walk reached; `prefix` is the path of the opaque signature whose
+/// content was walked (empty for the message itself).
+fn note_limits(out: &mut Layers<'_>, limits: &[smime::WalkLimit], prefix: &str) {
+    let whole = if prefix.is_empty() {
+        "the message".to_owned()
+    } else {
+        format!("the content signed at part {prefix}")
+    };
+    for limit in limits {
+        out.not_examined.push(match limit {
+            smime::WalkLimit::Depth { path } => {
+                let path = if prefix.is_empty() { path.clone() } else { format!("{prefix}.{path}") };
+                NotExamined {
+                    why: format!(
+                        "{whole} nests MIME parts deeper than {max} levels: the parts inside part {} were not examined (beyond depth {max})",
+                        abbreviated(&path),
+                        max = smime::MAX_DEPTH
+                    ),
+                    path,
+                }
+            }
+            smime::WalkLimit::Parts => NotExamined {
+                path: prefix.to_owned(),
+                why: format!(
+                    "{whole} has more than {max} MIME parts: the parts after part {max} were not examined",
+                    max = smime::MAX_PARTS
+                ),
+            },
+        });
+    }
+}
+
+/// A MIME path short enough to read: `1.2.1.….3` when it has more than six sections.
+fn abbreviated(path: &str) -> String {
+    let sections: Vec<&str> = path.split('.').collect();
+    match (sections.get(..3), sections.last()) {
+        (Some(head), Some(last)) if sections.len() > 6 => format!("{}.….{last}", head.join(".")),
+        _ => path.to_owned(),
+    }
 }
 
 fn finish<'s>(
@@ -218,6 +279,17 @@ fn finish<'s>(
             env.role = EnvelopeRole::MangledReply;
         }
     }
+    // Envelopes that are every alternative of the body are the message.
+    if out.envelopes.iter().any(|e| e.role == EnvelopeRole::Attachment) {
+        let is_env = |l: &SmimeLayer<'_>| top_empty.contains_key(&l.part_id);
+        let alternatives: std::collections::HashSet<String> =
+            smartreply::encrypted_alternatives(msg, layers, &is_env).into_iter().collect();
+        for env in &mut out.envelopes {
+            if alternatives.contains(&env.path) {
+                env.role = EnvelopeRole::Message;
+            }
+        }
+    }
     out
 }
 
@@ -232,6 +304,7 @@ impl<'s> Walk<'_, 's> {
             };
             let is_message =
                 matches!(layer.placement, Placement::Message | Placement::SignedMessage);
+            let role = if is_message { EnvelopeRole::Message } else { EnvelopeRole::Attachment };
             match layer.kind {
                 SmimeKind::DetachedSignature => {
                     self.out.signed = true;
@@ -265,7 +338,7 @@ impl<'s> Walk<'_, 's> {
                 },
             };
             match inspected {
-                Err(e) => self.out.malformed.push(Malformed { path, why: e.to_string() }),
+                Err(e) => self.out.malformed.push(Malformed { path, why: e.to_string(), role }),
                 Ok(CmsSummary::Enveloped(summary)) => {
                     if top {
                         self.top_empty
@@ -276,15 +349,22 @@ impl<'s> Walk<'_, 's> {
                         .iter()
                         .map(|ri| match_recipient_info(self.store, ri))
                         .collect();
-                    let role =
-                        if is_message { EnvelopeRole::Message } else { EnvelopeRole::Attachment };
                     let bytes = self.keep_bytes.then(|| layer.bytes.to_vec());
                     self.out.envelopes.push(EnvelopeFacts { path, role, summary, matches, bytes });
                 }
                 Ok(CmsSummary::Signed(signed)) => {
                     self.out.signed = true;
                     let Some(content) = signed.econtent.as_deref() else { continue };
-                    if depth >= MAX_SIGNED_DEPTH || content.is_empty() {
+                    if content.is_empty() {
+                        continue;
+                    }
+                    if depth >= MAX_SIGNED_DEPTH {
+                        self.out.not_examined.push(NotExamined {
+                            why: format!(
+                                "opaque signatures are nested more than {MAX_SIGNED_DEPTH} deep: the content signed at part {path} was not examined"
+                            ),
+                            path,
+                        });
                         continue;
                     }
                     // The signed content is a MIME entity (RFC 8551 §3.5.1); an envelope that is
@@ -293,12 +373,18 @@ impl<'s> Walk<'_, 's> {
                     else {
                         continue;
                     };
-                    let inner_layers = smime::locate(&inner);
+                    let located = smime::locate_bounded(&inner);
+                    note_limits(self.out, &located.limits, &path);
+                    let inner_layers = located.layers;
                     let start = self.out.envelopes.len();
+                    let malformed_start = self.out.malformed.len();
                     self.layers(&inner_layers, &path, false, depth + 1);
                     if !is_message {
                         for env in &mut self.out.envelopes[start..] {
                             env.role = EnvelopeRole::Attachment;
+                        }
+                        for m in &mut self.out.malformed[malformed_start..] {
+                            m.role = EnvelopeRole::Attachment;
                         }
                     }
                 }
@@ -313,6 +399,7 @@ impl<'s> Walk<'_, 's> {
                                 "declared as {:?} but holds CMS content type {content_type}",
                                 layer.kind
                             ),
+                            role,
                         });
                     }
                 }

@@ -14,8 +14,8 @@ pub mod summary;
 
 pub use finding::{Finding, FindingSeverity, Rule};
 pub use report::{
-    DecryptionReport, EncryptionKind, EncryptionReport, RecipientInfoReport, RecipientReport,
-    Report,
+    DecryptionReport, EncryptionKind, EncryptionReport, EnvelopeKind, EnvelopeReport,
+    RecipientInfoReport, RecipientReport, Report,
 };
 pub use summary::Summary;
 
@@ -25,11 +25,20 @@ use crate::decrypt::DecryptionKey;
 use crate::message::OutgoingMessage;
 use crate::time::Time;
 use crate::usable::Policy;
-use analysis::Layers;
+use analysis::{EnvelopeRole, Layers};
+
+/// How far a message's Date may be off when certificates are judged at it (`--clock-skew`).
+///
+/// Clients stamp `Date` from the device's clock: NSS's own test messages are dated 35 seconds
+/// before their recipient certificate's notBefore. Ten minutes covers a clock that is not
+/// synchronised without hiding a certificate that was really expired or not yet issued.
+pub const DEFAULT_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// How to audit.
-#[derive(Default)]
 pub struct AuditOptions {
+    /// What certificates must satisfy. `policy.clock_skew` is allowed only when certificates are
+    /// judged at the message's Date (default [`DEFAULT_CLOCK_SKEW`]); a time given with `at`,
+    /// or the fallback time, is exact.
     pub policy: Policy,
     /// Judge certificates at this time instead of the message's Date (`--at`).
     pub at: Option<Time>,
@@ -37,6 +46,17 @@ pub struct AuditOptions {
     pub fallback_time: Option<Time>,
     /// The mailbox owner's keys, to decrypt and look inside (`--key`).
     pub keys: Vec<DecryptionKey>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            policy: Policy { clock_skew: DEFAULT_CLOCK_SKEW, ..Policy::default() },
+            at: None,
+            fallback_time: None,
+            keys: Vec::new(),
+        }
+    }
 }
 
 /// Audits one message.
@@ -164,13 +184,22 @@ pub(crate) fn judge(
         })
         .collect();
 
+    // The skew allows for the sending device's clock: only a Date has one.
+    let at_date = options.at.is_none() && header.date.is_some();
     let at = options.at.or(header.date).or(options.fallback_time);
+    let exact;
+    let policy = if at_date {
+        &options.policy
+    } else {
+        exact = Policy { clock_skew: std::time::Duration::ZERO, ..options.policy.clone() };
+        &exact
+    };
     let ctx = rules::Context {
         recipients: &recipients,
         author: header.author(),
         layers,
         store,
-        policy: &options.policy,
+        policy,
         at,
         decrypted: &examined.decrypted,
         judging,
@@ -211,6 +240,12 @@ fn encryption_report(
     let kind = match carrying.first() {
         Some(e) if e.summary.auth_enveloped => EncryptionKind::AuthEnveloped,
         Some(_) => EncryptionKind::Enveloped,
+        None if layers.malformed.iter().any(|m| m.role == EnvelopeRole::Message)
+            || !layers.not_examined.is_empty() =>
+        {
+            EncryptionKind::Malformed
+        }
+        None if !layers.envelopes.is_empty() => EncryptionKind::EncryptedAttachment,
         None if layers.signed => EncryptionKind::SignedOnly,
         None => EncryptionKind::None,
     };
@@ -257,6 +292,8 @@ fn encryption_report(
         .collect();
     EncryptionReport {
         kind,
+        signed: layers.signed,
+        envelopes: envelope_reports(layers),
         content_cipher: carrying
             .first()
             .copied()
@@ -266,4 +303,38 @@ fn encryption_report(
         recipient_infos,
         decryption,
     }
+}
+
+/// `encryption.envelopes`: the envelopes and the unreadable S/MIME parts, in MIME order.
+fn envelope_reports(layers: &Layers<'_>) -> Vec<EnvelopeReport> {
+    let envelopes = layers.envelopes.iter().map(|e| EnvelopeReport {
+        layer: e.path.clone(),
+        kind: if e.summary.auth_enveloped {
+            EnvelopeKind::AuthEnveloped
+        } else {
+            EnvelopeKind::Enveloped
+        },
+        role: e.role,
+        content_cipher: Some(e.summary.content_cipher.name.clone()),
+        ber_indefinite: e.summary.ber_indefinite,
+        recipient_info_count: e.summary.recipient_infos.len(),
+        error: None,
+    });
+    let malformed = layers.malformed.iter().map(|m| EnvelopeReport {
+        layer: m.path.clone(),
+        kind: EnvelopeKind::Malformed,
+        role: m.role,
+        content_cipher: None,
+        ber_indefinite: false,
+        recipient_info_count: 0,
+        error: Some(m.why.clone()),
+    });
+    let mut all: Vec<EnvelopeReport> = envelopes.chain(malformed).collect();
+    all.sort_by_key(|e| mime_order(&e.layer));
+    all
+}
+
+/// A MIME path (`2.10.1`) as numbers, so that part 10 sorts after part 9.
+fn mime_order(path: &str) -> Vec<u64> {
+    path.split('.').map(|n| n.parse().unwrap_or(u64::MAX)).collect()
 }

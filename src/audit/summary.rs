@@ -1,7 +1,7 @@
 //! Totals over many reports: what `audit --format summary` prints, and the tail of `human`.
 
 use super::finding::{FindingSeverity, Rule};
-use super::report::Report;
+use super::report::{EncryptionKind, Report};
 use crate::address::Address;
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,8 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub messages: u64,
+    /// `encryption.kind` enveloped or auth-enveloped.
     pub encrypted: u64,
+    /// `encryption.kind` signed-only.
     pub signed_only: u64,
+    /// `encryption.kind` encrypted-attachment: envelopes only as attachments.
+    pub encrypted_attachment: u64,
+    /// `encryption.kind` malformed: the S/MIME part that is the message could not be read.
+    pub malformed: u64,
     pub messages_with_errors: u64,
     pub messages_with_warnings: u64,
     /// Findings per rule.
@@ -25,10 +31,12 @@ impl Summary {
     /// Counts one report.
     pub fn add(&mut self, report: &Report) {
         self.messages += 1;
-        if report.is_encrypted() {
-            self.encrypted += 1;
-        } else if report.encryption.kind == super::report::EncryptionKind::SignedOnly {
-            self.signed_only += 1;
+        match report.encryption.kind {
+            EncryptionKind::Enveloped | EncryptionKind::AuthEnveloped => self.encrypted += 1,
+            EncryptionKind::SignedOnly => self.signed_only += 1,
+            EncryptionKind::EncryptedAttachment => self.encrypted_attachment += 1,
+            EncryptionKind::Malformed => self.malformed += 1,
+            EncryptionKind::None => {}
         }
         let worst = report.worst();
         match worst {

@@ -112,20 +112,36 @@ pub(crate) fn decrypt_content(
     }
 }
 
-fn cbc_decrypt(
+/// Everything about the content that can be checked without the content key: the algorithm is
+/// supported, the IV, nonce, tag and ciphertext lengths are right. Checked before any
+/// private-key work, so that what fails afterwards depends only on the key and the ciphertext
+/// (and can be reported as one failure: see `ktri`).
+pub(crate) fn check_structure(
     alg: &AlgorithmIdentifierOwned,
-    cek: &[u8],
-    ct: &[u8],
-) -> Result<Vec<u8>, DecryptError> {
+    protection: &Protection<'_>,
+    ciphertext: &[u8],
+) -> Result<(), DecryptError> {
+    check_supported(alg, protection)?;
+    match (kind(&alg.oid)?, protection) {
+        (Mode::Cbc(_), _) => cbc_iv(alg, ciphertext).map(drop),
+        (Mode::Gcm(_), Protection::Authenticated { mac, .. }) => gcm_setup(alg, mac).map(drop),
+        (Mode::Gcm(_), Protection::Enveloped) => Ok(()), // refused by check_supported
+    }
+}
+
+/// The AES-CBC IV, after checking it and the ciphertext's length.
+fn cbc_iv(alg: &AlgorithmIdentifierOwned, ct: &[u8]) -> Result<OctetString, DecryptError> {
     let iv = alg
         .parameters
         .as_ref()
         .ok_or_else(|| DecryptError::Damaged("AES-CBC without an IV".into()))?
         .decode_as::<OctetString>()
         .map_err(|e| DecryptError::Damaged(format!("AES-CBC IV does not parse: {e}")))?;
-    let iv = iv.as_bytes();
-    if iv.len() != 16 {
-        return Err(DecryptError::Damaged(format!("AES-CBC IV is {} bytes, not 16", iv.len())));
+    if iv.as_bytes().len() != 16 {
+        return Err(DecryptError::Damaged(format!(
+            "AES-CBC IV is {} bytes, not 16",
+            iv.as_bytes().len()
+        )));
     }
     if ct.is_empty() || !ct.len().is_multiple_of(16) {
         return Err(DecryptError::Damaged(format!(
@@ -133,6 +149,16 @@ fn cbc_decrypt(
             ct.len()
         )));
     }
+    Ok(iv)
+}
+
+fn cbc_decrypt(
+    alg: &AlgorithmIdentifierOwned,
+    cek: &[u8],
+    ct: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    let iv = cbc_iv(alg, ct)?;
+    let iv = iv.as_bytes();
     let bad_key = |_| DecryptError::KeyDoesNotFit("content key of the wrong length".into());
     let padding = |_| {
         DecryptError::Damaged(
@@ -155,13 +181,8 @@ fn cbc_decrypt(
     }
 }
 
-fn gcm_decrypt(
-    alg: &AlgorithmIdentifierOwned,
-    cek: &[u8],
-    ct: &[u8],
-    aad: &[u8],
-    mac: &[u8],
-) -> Result<Vec<u8>, DecryptError> {
+/// The AES-GCM nonce and tag length, after checking them against the mac.
+fn gcm_setup(alg: &AlgorithmIdentifierOwned, mac: &[u8]) -> Result<(Vec<u8>, usize), DecryptError> {
     let params = alg
         .parameters
         .as_ref()
@@ -187,6 +208,18 @@ fn gcm_decrypt(
             nonce.len()
         )));
     }
+    Ok((nonce.to_vec(), icv_len))
+}
+
+fn gcm_decrypt(
+    alg: &AlgorithmIdentifierOwned,
+    cek: &[u8],
+    ct: &[u8],
+    aad: &[u8],
+    mac: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    let (nonce, icv_len) = gcm_setup(alg, mac)?;
+    let nonce = nonce.as_slice();
     let mut buffer = ct.to_vec();
     macro_rules! open {
         ($aes:ty, $tag:ty) => {

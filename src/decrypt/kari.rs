@@ -16,9 +16,9 @@ use super::DecryptError;
 use cms::enveloped_data::OriginatorIdentifierOrKey;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::Encode;
-use p256::elliptic_curve::zeroize::Zeroizing;
 use sha2::Digest;
 use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
 
 /// The curve of an EC key, to pair keys with originator keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,13 +1,15 @@
 //! [`DecryptionKey`]: a private key read from PEM, with the owner's certificate(s) if known.
 //!
 //! Key material never leaves this module in text form: errors name the file and the problem,
-//! `Debug` prints the key kind and a SHA-256 fingerprint of the public key, nothing more.
+//! `Debug` prints the key kind and a SHA-256 fingerprint of the public key, nothing more. No
+//! type holding a private scalar derives `Debug`, and every one wipes the scalar when dropped
+//! (`zeroize`): `rsa::RsaPrivateKey` (d, the primes and the CRT values), `p256`/`p384`
+//! `SecretKey`, and the decoded DER they were read from (`Zeroizing`).
 
 use super::structure::{oid, EcPrivateKey};
 use crate::error::Error;
 use crate::name::IssuerSerial;
 use der::{Decode, Encode};
-use p256::elliptic_curve::zeroize::Zeroizing;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, PrivateKeyInfo};
 use rsa::traits::PublicKeyParts;
@@ -18,8 +20,10 @@ use std::fmt;
 use std::path::Path;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
+use zeroize::Zeroizing;
 
-/// The private half, by algorithm. Each type zeroises its secret on drop.
+/// The private half, by algorithm. Each type zeroises its secret on drop (asserted by a test),
+/// hence the marker below. Deliberately no `Debug`.
 pub(crate) enum Secret {
     /// An RSA key: ktri with PKCS#1 v1.5 or OAEP.
     Rsa(Box<rsa::RsaPrivateKey>),
@@ -28,6 +32,8 @@ pub(crate) enum Secret {
     /// An EC key on P-384: kari.
     P384(p384::SecretKey),
 }
+
+impl zeroize::ZeroizeOnDrop for Secret {}
 
 /// A private key for decryption, with the certificate(s) found beside it, if any.
 ///
@@ -298,5 +304,34 @@ fn same_public_key(secret: &Secret, spki: &[u8]) -> bool {
         Secret::P384(k) => {
             p384::PublicKey::from_public_key_der(spki).map(|p| p == k.public_key()).unwrap_or(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::traits::PrivateKeyParts;
+
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    /// Each private key type wipes its scalars when dropped: the promise behind the
+    /// `ZeroizeOnDrop` marker on [`Secret`].
+    #[test]
+    fn every_secret_zeroizes_on_drop() {
+        wiped_on_drop::<rsa::RsaPrivateKey>();
+        wiped_on_drop::<p256::SecretKey>();
+        wiped_on_drop::<p384::SecretKey>();
+        wiped_on_drop::<Zeroizing<Vec<u8>>>();
+        wiped_on_drop::<Secret>();
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let pem = std::fs::read_to_string("testdata/certs/keys/bob.key").unwrap();
+        let key = DecryptionKey::from_pem(&pem, "bob.key").unwrap();
+        let Secret::Rsa(rsa) = &key.secret else { panic!("bob has an RSA key") };
+        let printed = format!("{key:?}");
+        let d = rsa.d().to_str_radix(16);
+        assert!(!printed.contains(&d[..16]) && printed.contains("public_key_sha256"), "{printed}");
     }
 }

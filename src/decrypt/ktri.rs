@@ -1,6 +1,12 @@
 //! Key transport (RFC 5652 §6.2.1): the content-encryption key encrypted to an RSA public key,
 //! with RSAES-PKCS1-v1_5 (RFC 3370 §4.2.1) or RSAES-OAEP (RFC 3560).
 //!
+//! The private-key operation is blinded (`decrypt_blinded`, a fresh random blinding factor per
+//! call), so its timing does not depend on the key in a way many calls could average out. Its
+//! failure is [`DecryptError::KeyDoesNotFit`] with [`RSA_FAILURE`], the same text the caller
+//! gives when the content then fails to decrypt with the recovered key: which of the two
+//! failed would be a padding oracle (Bleichenbacher 1998, RFC 3218 §2.3).
+//!
 //! PKCS#1 v1.5 is subject to RUSTSEC-2023-0071 in `rsa` 0.9: see the module documentation of
 //! `decrypt` for why that is acceptable here.
 
@@ -8,34 +14,35 @@ use super::structure::{oid, OaepParams};
 use super::DecryptError;
 use der::asn1::OctetString;
 use der::Tagged;
-use p256::elliptic_curve::zeroize::Zeroizing;
 use rsa::{Oaep, Pkcs1v15Encrypt, RsaPrivateKey};
 use sha2::digest::DynDigest;
 use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
 
-/// Decrypts `encrypted_key` with `key` per `algorithm`. Returns the content-encryption key.
+/// What every failed RSA key transport says, whether the RSA padding or the content with the
+/// recovered key failed (see the module documentation).
+pub(crate) const RSA_FAILURE: &str = "RSA key transport or the content decryption that follows it failed: a wrong key, or a damaged envelope (which of the two is deliberately not told: it would be a padding oracle)";
+
+/// Decrypts `encrypted_key` with `key` per `algorithm`, blinded. Returns the content-encryption
+/// key. Algorithm parameters are read (and their errors reported) before any private-key work.
 pub(crate) fn unwrap_key(
     key: &RsaPrivateKey,
     algorithm: &AlgorithmIdentifierOwned,
     encrypted_key: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+    let mut rng = rand::thread_rng();
     let result = if algorithm.oid == oid::RSA_ENCRYPTION {
-        key.decrypt(Pkcs1v15Encrypt, encrypted_key)
+        key.decrypt_blinded(&mut rng, Pkcs1v15Encrypt, encrypted_key)
     } else if algorithm.oid == oid::RSAES_OAEP {
-        key.decrypt(oaep_padding(algorithm)?, encrypted_key)
+        let padding = oaep_padding(algorithm)?;
+        key.decrypt_blinded(&mut rng, padding, encrypted_key)
     } else {
         return Err(DecryptError::UnsupportedRecipientInfo(format!(
             "ktri key transport algorithm {} (only rsaEncryption and id-RSAES-OAEP)",
             super::algorithm_name(&algorithm.oid)
         )));
     };
-    // The rsa crate's error says only "decryption error": no key material.
-    result.map(Zeroizing::new).map_err(|e| {
-        DecryptError::KeyDoesNotFit(format!(
-            "RSA {} decryption of the content key failed ({e})",
-            if algorithm.oid == oid::RSAES_OAEP { "OAEP" } else { "PKCS#1 v1.5" }
-        ))
-    })
+    result.map(Zeroizing::new).map_err(|_| DecryptError::KeyDoesNotFit(RSA_FAILURE.to_owned()))
 }
 
 /// `RSAES-OAEP-params` to an `rsa::Oaep`: absent fields take the RFC 8017 defaults (SHA-1,

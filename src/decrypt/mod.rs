@@ -18,6 +18,18 @@
 //!
 //! Failures are values ([`DecryptError`]), never panics, and never carry key material.
 //!
+//! # No padding oracle
+//!
+//! RSA key transport (ktri) is where an oracle would live: if the answer told "the RSA padding
+//! was wrong" from "the RSA padding was right but the content did not decrypt" (CBC padding,
+//! GCM tag, content key length), whoever can submit envelopes and read the answers could
+//! decrypt RSA ciphertexts (Bleichenbacher 1998; RFC 3218 §2.3). So everything about the
+//! content that does not need the key is checked before any RSA work, and afterwards every
+//! failure of an RSA attempt is the same: [`DecryptError::KeyDoesNotFit`] with one fixed text
+//! when a RecipientInfo names the key, [`DecryptError::NoRecipientInfoForKey`] when the key was
+//! only tried by trial. Which of the two comes out depends on public identifiers only. The RSA
+//! operation itself is blinded.
+//!
 //! # RUSTSEC-2023-0071
 //!
 //! PKCS#1 v1.5 decryption uses the `rsa` 0.9 crate, which has the "Marvin" timing side channel:
@@ -50,8 +62,12 @@ use structure::{
 /// failure of the tool. Messages never contain key material.
 #[derive(Debug, thiserror::Error)]
 pub enum DecryptError {
-    /// None of the RecipientInfos is for these keys: the key's owner is not a recipient.
-    #[error("none of the RecipientInfos is for the given key(s): its owner is not a recipient")]
+    /// No RecipientInfo names these keys and none opened with them by trial: the key's owner
+    /// is not a recipient (or, for a key tried by trial, the envelope is damaged: the two are
+    /// not told apart, see the module documentation).
+    #[error(
+        "none of the RecipientInfos is for the given key(s): its owner is not a recipient (or the envelope is damaged)"
+    )]
     NoRecipientInfoForKey,
     /// Key transport or key agreement failed: a RecipientInfo names this key (or was tried
     /// with it) but the key does not open it.
@@ -60,7 +76,7 @@ pub enum DecryptError {
     /// kekri, pwri or ori, or an algorithm this tool does not do.
     #[error("unsupported RecipientInfo: {0}")]
     UnsupportedRecipientInfo(String),
-    /// The content-encryption algorithm is not supported (the key did fit, or none was tried).
+    /// The content-encryption algorithm is not supported (checked before any key is tried).
     #[error("unsupported content encryption: {0}")]
     UnsupportedCipher(String),
     /// Bad padding, GCM tag mismatch, malformed structure, or no content.
@@ -112,12 +128,14 @@ impl std::fmt::Debug for Decrypted {
 /// [`crate::name::IssuerSerial`], or SKI) first; then each ktri/kari compatible with the key
 /// type, so a key without a certificate (or with a renewed one) still opens its envelope.
 ///
-/// Errors, when nothing opens: [`DecryptError::Damaged`] if a key fitted but the content did
-/// not decrypt (or the structure is malformed); [`DecryptError::UnsupportedCipher`] if a key
-/// fitted but the cipher is not supported; [`DecryptError::KeyDoesNotFit`] if a RecipientInfo
-/// names a key's certificate and that key does not open it; [`DecryptError::NoRecipientInfoForKey`]
-/// if none names the keys and none opened by trial; [`DecryptError::UnsupportedRecipientInfo`]
-/// if nothing could be tried because every RecipientInfo is of a kind or algorithm we lack.
+/// Errors, when nothing opens: [`DecryptError::Damaged`] if the structure is malformed (checked
+/// before any key is tried), or an EC key agreement fitted but the content did not decrypt;
+/// [`DecryptError::UnsupportedCipher`] if the content encryption is not supported (checked
+/// before any key is tried); [`DecryptError::KeyDoesNotFit`] if a RecipientInfo names a key's
+/// certificate and that key does not open it and the content with it (for RSA, one fixed text
+/// whatever failed: see "No padding oracle" above); [`DecryptError::NoRecipientInfoForKey`] if
+/// none names the keys and none opened by trial; [`DecryptError::UnsupportedRecipientInfo`] if
+/// nothing could be tried because every RecipientInfo is of a kind or algorithm we lack.
 pub fn decrypt(der: &[u8], keys: &[DecryptionKey]) -> Result<Decrypted, DecryptError> {
     let envelope = Envelope::parse(der)?;
     let ciphertext = envelope
@@ -138,12 +156,16 @@ pub fn decrypt(der: &[u8], keys: &[DecryptionKey]) -> Result<Decrypted, DecryptE
     if attempts.is_empty() {
         return Err(nothing_to_try(&slots, keys));
     }
+    // Before any private-key work: what fails after it must depend on the key only.
+    content::check_structure(&envelope.content.content_enc_alg, &protection, ciphertext)?;
 
     let mut outcome = Outcome::default();
     for attempt in attempts {
         let (Some(slot), Some(key)) = (slots.get(attempt.slot), keys.get(attempt.key)) else {
             continue;
         };
+        // RSA key transport: one answer for every failure after the RSA operation starts.
+        let rsa_transport = matches!((slot, &key.secret), (Slot::Ktri(_), Secret::Rsa(_)));
         let cek = match unwrap_key(slot, key) {
             Ok(cek) => cek,
             Err(e) => {
@@ -158,6 +180,10 @@ pub fn decrypt(der: &[u8], keys: &[DecryptionKey]) -> Result<Decrypted, DecryptE
             ciphertext,
         ) {
             Ok(plaintext) => return Ok(Decrypted { plaintext, recipient_index: attempt.slot }),
+            Err(_) if rsa_transport => outcome.key_failure(
+                attempt.named,
+                DecryptError::KeyDoesNotFit(ktri::RSA_FAILURE.to_owned()),
+            ),
             // The key fitted: an unsupported cipher is the answer, whichever key we try.
             Err(e @ DecryptError::UnsupportedCipher(_)) => return Err(e),
             Err(e @ DecryptError::Damaged(_)) => outcome.damaged = Some(e),
@@ -231,7 +257,7 @@ fn flatten(recipients: &[RecipientInfo]) -> Vec<Slot<'_>> {
         match ri {
             RecipientInfo::Ktri(k) => slots.push(Slot::Ktri(k)),
             RecipientInfo::Kari(kari) => {
-                slots.extend(kari.recipient_enc_keys.iter().map(|rek| Slot::Kari { kari, rek }))
+                slots.extend(kari.recipient_enc_keys.0.iter().map(|rek| Slot::Kari { kari, rek }))
             }
             RecipientInfo::Kekri(_) => slots.push(Slot::Other("kekri")),
             RecipientInfo::Pwri(_) => slots.push(Slot::Other("pwri")),
@@ -306,7 +332,7 @@ fn plan(slots: &[Slot<'_>], keys: &[DecryptionKey]) -> Vec<Attempt> {
 fn unwrap_key(
     slot: &Slot<'_>,
     key: &DecryptionKey,
-) -> Result<p256::elliptic_curve::zeroize::Zeroizing<Vec<u8>>, DecryptError> {
+) -> Result<zeroize::Zeroizing<Vec<u8>>, DecryptError> {
     match (slot, &key.secret) {
         (Slot::Ktri(ktri), Secret::Rsa(rsa)) => {
             ktri::unwrap_key(rsa, &ktri.key_enc_alg, ktri.enc_key.as_bytes())

@@ -82,7 +82,7 @@ impl Verdict {
             "smime-lint {}; verdict={}; encryption={}",
             env!("CARGO_PKG_VERSION"),
             self.action,
-            encryption_name(self.encryption)
+            self.encryption.code()
         );
         if matches!(self.encryption, EncryptionKind::Enveloped | EncryptionKind::AuthEnveloped) {
             let readable = self
@@ -106,15 +106,6 @@ impl Verdict {
             v.push_str("; error=internal");
         }
         v
-    }
-}
-
-fn encryption_name(kind: EncryptionKind) -> &'static str {
-    match kind {
-        EncryptionKind::None => "none",
-        EncryptionKind::Enveloped => "enveloped",
-        EncryptionKind::AuthEnveloped => "auth-enveloped",
-        EncryptionKind::SignedOnly => "signed-only",
     }
 }
 
@@ -210,17 +201,7 @@ pub(super) fn evaluate(
         }
         recipients.push(o);
     }
-    let kind = if encrypted {
-        if layers.message_envelopes().any(|e| e.summary.auth_enveloped) {
-            EncryptionKind::AuthEnveloped
-        } else {
-            EncryptionKind::Enveloped
-        }
-    } else if layers.signed {
-        EncryptionKind::SignedOnly
-    } else {
-        EncryptionKind::None
-    };
+    let kind = report.encryption.kind;
     decide(recipients, findings, kind, policy)
 }
 

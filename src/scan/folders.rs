@@ -9,25 +9,55 @@
 //! (<https://www.courier-mta.org/imap/README.maildirquota.html>) are the Maildir's subfolders whose
 //! names start with `.` (`.Sent`, `.Archive.2024`); each is read the same way after `new/`, in name
 //! order.
+//!
+//! Symbolic links are followed by default (mairix and notmuch build folders of links to the
+//! messages): to files and to folders. Every folder entered is remembered by identity ((device,
+//! inode) on Unix), so a link loop or a second link to the same folder is read once and noted in
+//! [`WalkNotes`], not walked again.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{self, FileType};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use super::filter::PathFilter;
 use super::inputs::ScanOptions;
 
-/// Folders nested deeper than this are reported, not entered (a guard against pathological trees
-/// and, with `follow_symlinks`, link cycles the loop check cannot see).
+/// Folders nested deeper than this are reported, not entered (a guard against pathological trees).
 pub(crate) const MAX_DEPTH: usize = 256;
 
 /// What the walk found next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum WalkItem {
-    /// A regular file to read.
-    File(PathBuf),
+    /// A regular file to read; `in_maildir` when it sits in a Maildir's `cur/` or `new/`.
+    File { path: PathBuf, in_maildir: bool },
     /// Something that cannot be read as a message: a folder that cannot be listed, a broken link,
     /// a device or FIFO. The scan reports it and goes on.
     Failed(PathBuf, String),
+}
+
+/// What a walk passed over on purpose, for the caller to tell the user: files left out by
+/// `--include`/`--exclude`, and folders reached a second time through a symbolic link (a link
+/// loop, or two links to one folder), which are read once. Shared by every walk of one
+/// [`Messages`](super::Messages); see [`Messages::notes`](super::Messages::notes).
+#[derive(Debug, Default)]
+pub struct WalkNotes {
+    excluded: AtomicU64,
+    repeated: Mutex<Vec<(PathBuf, PathBuf)>>,
+}
+
+impl WalkNotes {
+    /// Files and folders left out by `--include`/`--exclude`.
+    pub fn excluded(&self) -> u64 {
+        self.excluded.load(Ordering::Relaxed)
+    }
+
+    /// Folders not read again: (the path reached, the path under which it was read).
+    pub fn repeated_folders(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.repeated.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
 }
 
 /// One folder being walked.
@@ -37,8 +67,8 @@ struct Frame {
     entries: Vec<Entry>,
     /// This folder is a Maildir: only `cur`, `new` and `.Sub` folders are entered.
     maildir: bool,
-    /// The canonical path, to recognise link loops (only when following links).
-    canonical: Option<PathBuf>,
+    /// This folder is a Maildir's `cur` or `new`: its files are messages.
+    maildir_messages: bool,
 }
 
 /// A folder entry: its name and the type the listing gave (not following links), or why the
@@ -50,44 +80,75 @@ struct Entry {
 
 /// Walks one named folder, depth first.
 pub(crate) struct Walker {
+    root: PathBuf,
     stack: Vec<Frame>,
     follow_symlinks: bool,
+    filter: PathFilter,
+    /// Every folder entered so far, by identity, with the path it was read under: a folder
+    /// reached again (a link loop, or two links to one folder) is not read twice.
+    entered: HashMap<FolderId, PathBuf>,
+    notes: Arc<WalkNotes>,
     /// A problem found while entering a folder, to report before going on.
     pending: Option<WalkItem>,
 }
 
+/// A folder's identity: (device, inode) on Unix, its canonical path elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum FolderId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+fn folder_id(dir: &Path) -> std::io::Result<FolderId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = fs::metadata(dir)?;
+        Ok(FolderId::Inode(metadata.dev(), metadata.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(FolderId::Path(fs::canonicalize(dir)?))
+    }
+}
+
 impl Walker {
-    /// Starts walking `root` (a folder; a Maildir is recognised at the top too).
-    pub(crate) fn new(root: PathBuf, options: &ScanOptions) -> Self {
-        let mut walker =
-            Self { stack: Vec::new(), follow_symlinks: options.follow_symlinks, pending: None };
-        walker.pending = walker.enter(root);
+    /// Starts walking `root` (a folder; a Maildir is recognised at the top too), noting what it
+    /// passes over in `notes`.
+    pub(crate) fn new(root: PathBuf, options: &ScanOptions, notes: Arc<WalkNotes>) -> Self {
+        let mut walker = Self {
+            root: root.clone(),
+            stack: Vec::new(),
+            follow_symlinks: options.follow_symlinks,
+            filter: options.filter.clone(),
+            entered: HashMap::new(),
+            notes,
+            pending: None,
+        };
+        walker.pending = walker.enter(root, false);
         walker
     }
 
-    /// Pushes a frame for `dir`, or returns why it cannot be walked.
-    fn enter(&mut self, dir: PathBuf) -> Option<WalkItem> {
+    /// Pushes a frame for `dir`, or returns why it cannot be walked. A folder already entered
+    /// (reached again through a link) is noted and skipped.
+    fn enter(&mut self, dir: PathBuf, maildir_messages: bool) -> Option<WalkItem> {
         if self.stack.len() >= MAX_DEPTH {
             let reason = format!("folder nested deeper than {MAX_DEPTH} levels: skipped");
             return Some(WalkItem::Failed(dir, reason));
         }
-        let canonical = if self.follow_symlinks {
-            match fs::canonicalize(&dir) {
-                Ok(canonical) => {
-                    if self.stack.iter().any(|f| f.canonical.as_ref() == Some(&canonical)) {
-                        let reason = format!(
-                            "symbolic link loop: {} is already being read",
-                            canonical.display()
-                        );
-                        return Some(WalkItem::Failed(dir, reason));
-                    }
-                    Some(canonical)
+        match folder_id(&dir) {
+            Ok(id) => {
+                if let Some(first) = self.entered.get(&id) {
+                    let note = (dir, first.clone());
+                    self.notes.repeated.lock().unwrap_or_else(PoisonError::into_inner).push(note);
+                    return None;
                 }
-                Err(e) => return Some(WalkItem::Failed(dir, format!("cannot resolve: {e}"))),
+                self.entered.insert(id, dir.clone());
             }
-        } else {
-            None
-        };
+            Err(e) => return Some(WalkItem::Failed(dir, format!("cannot read folder: {e}"))),
+        }
         let maildir = is_maildir(&dir);
         let listing = match fs::read_dir(&dir) {
             Ok(listing) => listing,
@@ -114,12 +175,17 @@ impl Walker {
             entries.sort_by(|a, b| a.name.cmp(&b.name));
         }
         entries.reverse();
-        self.stack.push(Frame { dir: dir.clone(), entries, maildir, canonical });
+        self.stack.push(Frame { dir: dir.clone(), entries, maildir, maildir_messages });
         errors.first().map(|e| {
             let reason =
                 format!("cannot list every entry of the folder ({} errors): {e}", errors.len());
             WalkItem::Failed(dir, reason)
         })
+    }
+
+    /// `path` relative to the walked folder, for `--include`/`--exclude`.
+    fn relative<'p>(&self, path: &'p Path) -> &'p Path {
+        path.strip_prefix(&self.root).unwrap_or(path)
     }
 }
 
@@ -137,7 +203,7 @@ impl Iterator for Walker {
                 continue;
             };
             let path = frame.dir.join(&entry.name);
-            let in_maildir = frame.maildir;
+            let (in_maildir, in_messages) = (frame.maildir, frame.maildir_messages);
             let mut file_type = match entry.file_type {
                 Ok(file_type) => file_type,
                 Err(e) => return Some(WalkItem::Failed(path, format!("cannot read entry: {e}"))),
@@ -155,7 +221,12 @@ impl Iterator for Walker {
                 }
             }
             if file_type.is_dir() {
-                if let Some(problem) = self.enter(path) {
+                if !self.filter.wants_folder(self.relative(&path)) {
+                    self.notes.excluded.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let messages = in_maildir && (entry.name == "cur" || entry.name == "new");
+                if let Some(problem) = self.enter(path, messages) {
                     return Some(problem);
                 }
                 continue;
@@ -165,14 +236,17 @@ impl Iterator for Walker {
                 continue;
             }
             if file_type.is_file() {
-                return Some(WalkItem::File(path));
+                if !self.filter.wants_file(self.relative(&path)) {
+                    self.notes.excluded.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                return Some(WalkItem::File { path, in_maildir: in_messages });
             }
             let reason = "not a regular file (device, FIFO or socket): not read".to_string();
             return Some(WalkItem::Failed(path, reason));
         }
     }
 }
-
 /// A Maildir has `cur` and `new` folders.
 pub(crate) fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() && dir.join("new").is_dir()

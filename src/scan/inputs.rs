@@ -5,7 +5,10 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use super::folders::{WalkItem, Walker};
+use std::sync::Arc;
+
+use super::filter::PathFilter;
+use super::folders::{WalkItem, WalkNotes, Walker};
 use super::mbox::{MboxEntries, CHUNK};
 use crate::{Error, Result};
 
@@ -15,18 +18,46 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 256 * 1024 * 1024;
 /// The first bytes of an mbox file.
 const MBOX_MAGIC: &[u8] = b"From ";
 
-/// Where one message came from: the label printed as `path` in reports.
+/// White space read past, at most, before the `From ` line of a file named `*.mbox`.
+const MBOX_LEADING_BLANK: usize = 4096;
+
+/// Where one message came from: the label printed as `path` in reports, how it was found, and
+/// which of the paths given it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MessageSource {
     /// The path as given or joined (`maildir/cur/1.eml`), `FILE#N` for the N-th entry (from 1)
     /// of an mbox file, `-` for standard input (`-#N` when standard input is an mbox).
     pub label: String,
+    /// How it was found.
+    pub origin: Origin,
+    /// The index, in the paths given to [`messages`], of the path it came from (0 for
+    /// [`messages_from_reader`]).
+    pub input: usize,
+}
+
+/// How a message was found: what a caller may conclude when it turns out not to be mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// A file (or stream) named on the command line: it was meant to be mail.
+    Named,
+    /// A file found while walking a plain folder, where other files (notes, keys, exports) may
+    /// sit beside the mail.
+    InFolder,
+    /// A file in a Maildir's `cur/` or `new/`: every file there is a message.
+    InMaildir,
+    /// An entry of an mbox file.
+    MboxEntry,
 }
 
 impl MessageSource {
-    /// A source with this label.
+    /// A source with this label, [`Origin::Named`], from the first input.
     pub fn new(label: impl Into<String>) -> Self {
-        Self { label: label.into() }
+        Self { label: label.into(), origin: Origin::Named, input: 0 }
+    }
+
+    /// A source found as `origin` under the `input`-th path.
+    pub fn found(label: impl Into<String>, origin: Origin, input: usize) -> Self {
+        Self { label: label.into(), origin, input }
     }
 }
 
@@ -54,14 +85,22 @@ pub struct ScanOptions {
     /// Messages larger than this are reported (`Err("N bytes, larger than the 256 MiB limit")`)
     /// without being read whole. Default [`DEFAULT_MAX_MESSAGE_SIZE`].
     pub max_message_size: u64,
-    /// Follow symbolic links found inside folders. Default false: links are skipped, which also
-    /// rules out loops. Paths named on the command line are always followed.
+    /// Follow symbolic links found inside folders, to files and to folders (mairix and notmuch
+    /// results are folders of links). Default true; a folder reached twice (a link loop) is read
+    /// once. False skips every link. Paths named on the command line are always followed.
     pub follow_symlinks: bool,
+    /// Which files found while walking folders are read (`--include`/`--exclude`). Default:
+    /// all.
+    pub filter: PathFilter,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        Self { max_message_size: DEFAULT_MAX_MESSAGE_SIZE, follow_symlinks: false }
+        Self {
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            follow_symlinks: true,
+            filter: PathFilter::default(),
+        }
     }
 }
 
@@ -69,20 +108,22 @@ impl Default for ScanOptions {
 enum Root {
     /// A regular file: reopened when its turn comes (holding thousands of open files named by a
     /// shell glob could exhaust file descriptors).
-    File(PathBuf),
+    File(usize, PathBuf),
     /// A folder, Maildir or not.
-    Folder(PathBuf),
+    Folder(usize, PathBuf),
     /// A stream opened up front: standard input, a FIFO, a device (`<(cmd)` in a shell).
-    Stream(String, Box<dyn Read + Send>),
+    Stream(usize, String, Box<dyn Read + Send>),
 }
 
 /// The messages under the paths given to [`messages`], in order. Reads lazily: one folder listing
 /// and one message (or one mbox chunk) at a time.
 pub struct Messages {
     roots: VecDeque<Root>,
-    walker: Option<Walker>,
+    /// The folder being walked, and the index of its path.
+    walker: Option<(usize, Walker)>,
     mbox: Option<MboxEntries<Box<dyn BufRead + Send>>>,
     options: ScanOptions,
+    notes: Arc<WalkNotes>,
 }
 
 /// Opens every path up front and returns the messages under them, lazily, in order (see the
@@ -96,24 +137,24 @@ pub struct Messages {
 /// the CLI exits 2 before scanning. Problems found later are `Err` messages in the stream.
 pub fn messages(paths: &[PathBuf], options: &ScanOptions) -> Result<Messages> {
     let mut roots = VecDeque::with_capacity(paths.len());
-    for path in paths {
+    for (input, path) in paths.iter().enumerate() {
         if path.as_os_str() == "-" {
-            roots.push_back(Root::Stream("-".to_string(), Box::new(io::stdin())));
+            roots.push_back(Root::Stream(input, "-".to_string(), Box::new(io::stdin())));
             continue;
         }
         let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if metadata.is_dir() {
             std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
-            roots.push_back(Root::Folder(path.clone()));
+            roots.push_back(Root::Folder(input, path.clone()));
         } else if metadata.is_file() {
             File::open(path).map_err(|e| Error::io(path, e))?;
-            roots.push_back(Root::File(path.clone()));
+            roots.push_back(Root::File(input, path.clone()));
         } else {
             let file = File::open(path).map_err(|e| Error::io(path, e))?;
-            roots.push_back(Root::Stream(label_of(path), Box::new(file)));
+            roots.push_back(Root::Stream(input, label_of(path), Box::new(file)));
         }
     }
-    Ok(Messages { roots, walker: None, mbox: None, options: options.clone() })
+    Ok(Messages::from_roots(roots, options))
 }
 
 /// The messages in one stream (what `-` does with standard input): one message, or the entries
@@ -124,12 +165,10 @@ pub fn messages_from_reader(
     reader: impl Read + Send + 'static,
     options: &ScanOptions,
 ) -> Messages {
-    Messages {
-        roots: VecDeque::from([Root::Stream(label.to_string(), Box::new(reader))]),
-        walker: None,
-        mbox: None,
-        options: options.clone(),
-    }
+    Messages::from_roots(
+        VecDeque::from([Root::Stream(0, label.to_string(), Box::new(reader))]),
+        options,
+    )
 }
 
 /// What one file turned out to be.
@@ -151,7 +190,7 @@ enum Pending {
 
 /// An opened message file, its first bytes already read.
 struct Unread {
-    label: String,
+    source: MessageSource,
     reader: Box<dyn Read + Send>,
     head: Vec<u8>,
     known_size: Option<u64>,
@@ -163,7 +202,15 @@ impl PendingMessage {
     pub fn label(&self) -> &str {
         match &self.0 {
             Pending::Ready(message) => &message.source.label,
-            Pending::Unread(unread) => &unread.label,
+            Pending::Unread(unread) => &unread.source.label,
+        }
+    }
+
+    /// Where it came from, in full.
+    pub fn source(&self) -> &MessageSource {
+        match &self.0 {
+            Pending::Ready(message) => &message.source,
+            Pending::Unread(unread) => &unread.source,
         }
     }
 
@@ -181,6 +228,31 @@ impl PendingMessage {
         match self.0 {
             Pending::Ready(message) => message,
             Pending::Unread(unread) => unread.read(),
+        }
+    }
+
+    /// Reads the header section only, for a quick look: up to and including the first empty
+    /// line, in steps of 4 KiB, and at most `max` bytes (an mbox entry, already read, is handed
+    /// over whole). A read error is an `Err` message.
+    pub fn read_head(self, max: usize) -> RawMessage {
+        const STEP: u64 = 4096;
+        match self.0 {
+            Pending::Ready(message) => message,
+            Pending::Unread(Unread { source, mut reader, mut head, .. }) => loop {
+                let before = head.len();
+                let rest = (max as u64).saturating_sub(before as u64).min(STEP);
+                if let Err(e) = (&mut reader).take(rest).read_to_end(&mut head) {
+                    return RawMessage { source, bytes: Err(format!("read error: {e}")) };
+                }
+                // Look again from just before the new bytes: the empty line may straddle them.
+                let from = before.saturating_sub(2);
+                let new = head.get(from..).unwrap_or_default();
+                let ended =
+                    new.windows(2).any(|w| w == b"\n\n") || new.windows(3).any(|w| w == b"\n\r\n");
+                if ended || head.len() == before || head.len() >= max {
+                    return RawMessage { source, bytes: Ok(head) };
+                }
+            },
         }
     }
 }
@@ -226,7 +298,7 @@ fn buffer(capacity: usize) -> Vec<u8> {
 
 impl Unread {
     fn read(self) -> RawMessage {
-        let Unread { label, reader, head, known_size, limit } = self;
+        let Unread { source, reader, head, known_size, limit } = self;
         // Never trust the size for the allocation alone: the file may grow, or lie (/proc).
         // One byte more, so that reading to the end of a file of the size stated does not
         // grow the buffer just to find the end.
@@ -235,7 +307,7 @@ impl Unread {
         bytes.extend_from_slice(&head);
         let rest = limit.saturating_sub(head.len() as u64).saturating_add(1);
         if let Err(e) = reader.take(rest).read_to_end(&mut bytes) {
-            return failed(label, format!("read error: {e}"));
+            return RawMessage { source, bytes: Err(format!("read error: {e}")) };
         }
         if bytes.len() as u64 > limit {
             let size = known_size.filter(|&size| size > limit);
@@ -245,9 +317,9 @@ impl Unread {
                     format!("more than {} bytes, larger than the {} limit", limit, human(limit))
                 }
             };
-            return failed(label, reason);
+            return RawMessage { source, bytes: Err(reason) };
         }
-        RawMessage { source: MessageSource::new(label), bytes: Ok(bytes) }
+        RawMessage { source, bytes: Ok(bytes) }
     }
 }
 
@@ -271,6 +343,23 @@ impl Iterator for PendingMessages {
 }
 
 impl Messages {
+    fn from_roots(roots: VecDeque<Root>, options: &ScanOptions) -> Self {
+        Messages {
+            roots,
+            walker: None,
+            mbox: None,
+            options: options.clone(),
+            notes: Arc::new(WalkNotes::default()),
+        }
+    }
+
+    /// What the walk of folders passed over on purpose (files left out by `--include`/
+    /// `--exclude`, folders reached twice through links), filled in as the messages are taken.
+    /// Take the handle before handing the messages to the pipeline.
+    pub fn notes(&self) -> Arc<WalkNotes> {
+        Arc::clone(&self.notes)
+    }
+
     /// The same messages, in the same order, each file opened and sniffed (an mbox is still
     /// split into its entries here) but left for [`PendingMessage::read`] to read: so that the
     /// threads that audit the messages also read them, in parallel.
@@ -286,76 +375,95 @@ impl Messages {
                 }
                 self.mbox = None;
             }
-            if let Some(walker) = &mut self.walker {
+            if let Some((input, walker)) = &mut self.walker {
+                let input = *input;
                 match walker.next() {
-                    Some(WalkItem::File(path)) => match self.open_file(&path) {
-                        Opened::Message(message) => return Some(message),
-                        Opened::Mbox(entries) => self.mbox = Some(entries),
-                    },
+                    Some(WalkItem::File { path, in_maildir }) => {
+                        let origin = if in_maildir { Origin::InMaildir } else { Origin::InFolder };
+                        match self.open_file(&path, origin, input) {
+                            Opened::Message(message) => return Some(message),
+                            Opened::Mbox(entries) => self.mbox = Some(entries),
+                        }
+                    }
                     Some(WalkItem::Failed(path, reason)) => {
-                        return Some(failed(label_of(&path), reason).into());
+                        let source = MessageSource::found(label_of(&path), Origin::InFolder, input);
+                        return Some(RawMessage { source, bytes: Err(reason) }.into());
                     }
                     None => self.walker = None,
                 }
                 continue;
             }
             match self.roots.pop_front()? {
-                Root::File(path) => match self.open_file(&path) {
+                Root::File(input, path) => match self.open_file(&path, Origin::Named, input) {
                     Opened::Message(message) => return Some(message),
                     Opened::Mbox(entries) => self.mbox = Some(entries),
                 },
-                Root::Folder(path) => self.walker = Some(Walker::new(path, &self.options)),
-                Root::Stream(label, reader) => match self.open_stream(label, reader, None, false) {
-                    Opened::Message(message) => return Some(message),
-                    Opened::Mbox(entries) => self.mbox = Some(entries),
-                },
+                Root::Folder(input, path) => {
+                    let walker = Walker::new(path, &self.options, Arc::clone(&self.notes));
+                    self.walker = Some((input, walker));
+                }
+                Root::Stream(input, label, reader) => {
+                    let source = MessageSource::found(label, Origin::Named, input);
+                    match self.open_stream(source, reader, None, false) {
+                        Opened::Message(message) => return Some(message),
+                        Opened::Mbox(entries) => self.mbox = Some(entries),
+                    }
+                }
             }
         }
     }
 }
 
 impl Messages {
-    /// Opens a regular file: an mbox (by its first bytes or a `.mbox` name) or one message.
-    fn open_file(&self, path: &Path) -> Opened {
-        let label = label_of(path);
+    /// Opens a regular file: an mbox (by its first bytes, which for a `.mbox` name may follow
+    /// blank lines) or one message.
+    fn open_file(&self, path: &Path, origin: Origin, input: usize) -> Opened {
+        let source = MessageSource::found(label_of(path), origin, input);
         let file = match File::open(path) {
             Ok(file) => file,
-            Err(e) => return Opened::Message(failed(label, format!("cannot open: {e}")).into()),
+            Err(e) => {
+                return Opened::Message(failed(source, format!("cannot open: {e}")).into());
+            }
         };
         let size = match file.metadata() {
             Ok(metadata) => metadata.len(),
             Err(e) => {
-                return Opened::Message(failed(label, format!("cannot read metadata: {e}")).into())
+                let reason = format!("cannot read metadata: {e}");
+                return Opened::Message(failed(source, reason).into());
             }
         };
         let named_mbox = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("mbox"));
-        self.open_stream(label, Box::new(file), Some(size), named_mbox)
+        self.open_stream(source, Box::new(file), Some(size), named_mbox)
     }
 
-    /// Sniffs a stream: an mbox when it starts with `From ` (or `is_mbox`), else one message of at
-    /// most `max_message_size` bytes (checked against `known_size` before reading, when known),
-    /// left unread.
+    /// Sniffs a stream: an mbox when it starts with `From ` (after white space, if `named_mbox`:
+    /// a file named `*.mbox` that holds one message without a `From ` line is that message),
+    /// else one message of at most `max_message_size` bytes (checked against `known_size`
+    /// before reading, when known), left unread.
     fn open_stream(
         &self,
-        label: String,
+        source: MessageSource,
         mut reader: Box<dyn Read + Send>,
         known_size: Option<u64>,
-        is_mbox: bool,
+        named_mbox: bool,
     ) -> Opened {
         let limit = self.options.max_message_size;
-        let mut head = Vec::with_capacity(MBOX_MAGIC.len());
-        if let Err(e) = (&mut reader).take(MBOX_MAGIC.len() as u64).read_to_end(&mut head) {
-            return Opened::Message(failed(label, format!("read error: {e}")).into());
-        }
-        if is_mbox || head == MBOX_MAGIC {
-            let stream = BufReader::with_capacity(CHUNK, Cursor::new(head).chain(reader));
-            return Opened::Mbox(MboxEntries::new(Box::new(stream), label, limit));
+        let head = match sniff(&mut reader, named_mbox) {
+            Ok(head) => head,
+            Err(e) => return Opened::Message(failed(source, format!("read error: {e}")).into()),
+        };
+        let blank = if named_mbox { leading_blank(&head) } else { 0 };
+        if head.get(blank..).is_some_and(|rest| rest.starts_with(MBOX_MAGIC)) {
+            let stream: Box<dyn BufRead + Send> =
+                Box::new(BufReader::with_capacity(CHUNK, Cursor::new(head).chain(reader)));
+            let entries = MboxEntries::new(stream, source.label, source.input, limit);
+            return Opened::Mbox(entries);
         }
         if let Some(size) = known_size.filter(|&size| size > limit) {
-            return Opened::Message(failed(label, too_large(size, limit)).into());
+            return Opened::Message(failed(source, too_large(size, limit)).into());
         }
         Opened::Message(PendingMessage(Pending::Unread(Unread {
-            label,
+            source,
             reader,
             head,
             known_size,
@@ -364,9 +472,32 @@ impl Messages {
     }
 }
 
+/// The first bytes of a stream: `From `'s length, or (`skip_blank`) that much after up to
+/// [`MBOX_LEADING_BLANK`] bytes of white space. Fewer at the end of the stream.
+fn sniff(reader: &mut dyn Read, skip_blank: bool) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(MBOX_MAGIC.len());
+    loop {
+        let blank = if skip_blank { leading_blank(&head) } else { 0 };
+        let want = blank + MBOX_MAGIC.len();
+        if head.len() >= want || blank >= MBOX_LEADING_BLANK {
+            return Ok(head);
+        }
+        let before = head.len();
+        reader.take((want - before) as u64).read_to_end(&mut head)?;
+        if head.len() == before {
+            return Ok(head);
+        }
+    }
+}
+
+/// How many bytes of white space `bytes` starts with.
+fn leading_blank(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|b| b.is_ascii_whitespace()).count()
+}
+
 /// A message that could not be read.
-fn failed(label: String, reason: String) -> RawMessage {
-    RawMessage { source: MessageSource::new(label), bytes: Err(reason) }
+fn failed(source: MessageSource, reason: String) -> RawMessage {
+    RawMessage { source, bytes: Err(reason) }
 }
 
 /// The `path` label of a file: the path as given or joined.

@@ -18,7 +18,7 @@
 
 use std::io::{self, BufRead};
 
-use super::inputs::{too_large, MessageSource, RawMessage};
+use super::inputs::{too_large, MessageSource, Origin, RawMessage};
 
 /// The longest piece of a line read at once. Lines longer than this are read in several chunks;
 /// only the first chunk of a line is checked for `From ` or `>From `.
@@ -29,6 +29,8 @@ pub(crate) struct MboxEntries<R> {
     reader: R,
     /// The label entries are numbered under: `FILE` gives `FILE#1`, `FILE#2`, ...
     base: String,
+    /// The index of the path given that the file came from.
+    input: usize,
     max_message_size: u64,
     /// How many entries have been handed out (the next one is `count + 1`).
     count: u64,
@@ -53,10 +55,11 @@ struct Entry {
 
 impl<R: BufRead> MboxEntries<R> {
     /// Reads entries from `reader`, labelling them `base#N`.
-    pub(crate) fn new(reader: R, base: String, max_message_size: u64) -> Self {
+    pub(crate) fn new(reader: R, base: String, input: usize, max_message_size: u64) -> Self {
         Self {
             reader,
             base,
+            input,
             max_message_size,
             count: 0,
             next_has_from_line: false,
@@ -72,7 +75,8 @@ impl<R: BufRead> MboxEntries<R> {
             return None;
         }
         self.count += 1;
-        let source = MessageSource::new(format!("{}#{}", self.base, self.count));
+        let label = format!("{}#{}", self.base, self.count);
+        let source = MessageSource::found(label, Origin::MboxEntry, self.input);
         let bytes = if oversized {
             Err(too_large(size, self.max_message_size))
         } else if !has_from_line {
@@ -154,7 +158,7 @@ impl<R: BufRead> Iterator for MboxEntries<R> {
                     self.count += 1;
                     let label = format!("{}#{}", self.base, self.count);
                     return Some(RawMessage {
-                        source: MessageSource::new(label),
+                        source: MessageSource::found(label, Origin::MboxEntry, self.input),
                         bytes: Err(format!("read error: {e}")),
                     });
                 }
@@ -251,7 +255,7 @@ mod tests {
     use rstest::rstest;
 
     fn read(mbox: &[u8], limit: u64) -> Vec<(String, Result<Vec<u8>, String>)> {
-        MboxEntries::new(mbox, "box".to_string(), limit)
+        MboxEntries::new(mbox, "box".to_string(), 0, limit)
             .map(|m| (m.source.label, m.bytes))
             .collect()
     }
@@ -371,7 +375,7 @@ mod tests {
         #[test]
         fn mboxrd_round_trips(messages in prop::collection::vec(message_strategy(), 0..6)) {
             let mbox = write_mboxrd(&messages);
-            let read: Vec<Vec<u8>> = MboxEntries::new(&mbox[..], "box".to_string(), 1 << 20)
+            let read: Vec<Vec<u8>> = MboxEntries::new(&mbox[..], "box".to_string(), 0, 1 << 20)
                 .map(|m| m.bytes.map_err(TestCaseError::fail))
                 .collect::<Result<_, _>>()?;
             prop_assert_eq!(read, messages);
@@ -383,7 +387,7 @@ mod tests {
             limit in 0u64..64,
         ) {
             let entries: Vec<RawMessage> =
-                MboxEntries::new(&bytes[..], "box".to_string(), limit).collect();
+                MboxEntries::new(&bytes[..], "box".to_string(), 0, limit).collect();
             for (i, entry) in entries.iter().enumerate() {
                 prop_assert_eq!(&entry.source.label, &format!("box#{}", i + 1));
                 if let Ok(message) = &entry.bytes {

@@ -25,6 +25,18 @@ pub trait Progress: Sync {
     fn print_line(&self, line: &str) {
         eprintln!("{line}");
     }
+    /// Runs `write` with the bar hidden, then draws it again: for writing to the terminal the
+    /// bar is drawn on (a report on standard output when both are the terminal), so that no
+    /// stale bar is left in the scrollback and no line is split by a redraw. `write` should
+    /// flush what it writes. Default: runs `write`.
+    fn suspend(&self, write: &mut dyn FnMut()) {
+        write();
+    }
+    /// Names what is being done, before the message count (`harvesting certificates`).
+    /// Default: ignored.
+    fn set_label(&self, label: &str) {
+        let _ = label;
+    }
 }
 
 /// An indicatif progress bar on standard error: messages, bytes, rate, and (once the total size is
@@ -32,6 +44,7 @@ pub trait Progress: Sync {
 struct Bar {
     bar: ProgressBar,
     messages: AtomicU64,
+    label: std::sync::Mutex<String>,
 }
 
 const SPINNER_TEMPLATE: &str =
@@ -42,7 +55,7 @@ const BAR_TEMPLATE: &str =
 impl Progress for Bar {
     fn message_done(&self, bytes: u64) {
         let messages = self.messages.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bar.set_message(format!("{messages} messages"));
+        self.bar.set_message(self.message(messages));
         self.bar.inc(bytes);
     }
 
@@ -56,6 +69,29 @@ impl Progress for Bar {
 
     fn print_line(&self, line: &str) {
         self.bar.suspend(|| eprintln!("{line}"));
+    }
+
+    fn suspend(&self, write: &mut dyn FnMut()) {
+        self.bar.suspend(write);
+    }
+
+    fn set_label(&self, label: &str) {
+        *self.label.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = label.to_owned();
+        self.bar.set_message(self.message(self.messages.load(Ordering::Relaxed)));
+    }
+}
+
+impl Bar {
+    /// `12 messages`, or `harvesting certificates · 12 messages`.
+    fn message(&self, messages: u64) -> String {
+        let label = self.label.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count =
+            if messages == 1 { "1 message".to_string() } else { format!("{messages} messages") };
+        if label.is_empty() {
+            count
+        } else {
+            format!("{label} · {count}")
+        }
     }
 }
 
@@ -108,7 +144,7 @@ fn new_bar(mode_auto: bool) -> Option<Bar> {
     }
     bar.set_message("0 messages");
     bar.enable_steady_tick(Duration::from_millis(120));
-    Some(Bar { bar, messages: AtomicU64::new(0) })
+    Some(Bar { bar, messages: AtomicU64::new(0), label: std::sync::Mutex::new(String::new()) })
 }
 
 /// The total size in bytes of the files [`messages`](super::messages) would read under `paths`
@@ -128,11 +164,11 @@ fn estimate(paths: &[PathBuf], options: &ScanOptions, go_on: &dyn Fn() -> bool) 
         if metadata.is_file() {
             total = total.saturating_add(metadata.len());
         } else if metadata.is_dir() {
-            for item in Walker::new(path.clone(), options) {
+            for item in Walker::new(path.clone(), options, Default::default()) {
                 if !go_on() {
                     return None;
                 }
-                if let WalkItem::File(file) = item {
+                if let WalkItem::File { path: file, .. } = item {
                     let size = std::fs::metadata(&file).map_or(0, |m| m.len());
                     total = total.saturating_add(size);
                 }

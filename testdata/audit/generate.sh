@@ -34,7 +34,7 @@ hdr() { # FROM TO CC BCC SUBJECT ID
   printf 'From: %s\nTo: %s\n' "$1" "$2"
   [ -n "$3" ] && printf 'Cc: %s\n' "$3"
   [ -n "$4" ] && printf 'Bcc: %s\n' "$4"
-  printf 'Subject: %s\nDate: Mon, 01 Jun 2026 09:30:00 +0200\nMessage-ID: <%s@example.com>\n' "$5" "$6"
+  printf 'Subject: %s\nDate: %s\nMessage-ID: <%s@example.com>\n' "$5" "${DATE:-Mon, 01 Jun 2026 09:30:00 +0200}" "$6"
 }
 
 # The iOS 7.1 Reply All: To has no certificate, Cc has one; enveloped for Cc (+ sender) only.
@@ -85,6 +85,13 @@ msg bcc-separate "$(hdr 'alice@example.com' 'bob@example.com' '' 'carol@example.
 
 [ -n "${ONLY:-}" ] && { echo "generated: $ONLY"; exit 0; }
 
+# Clock skew: dated 35 s before the certificates' notBefore (2020-01-01T00:00:00Z), as NSS's own
+# test messages are, and 11 minutes before, beyond the audit's 10-minute allowance.
+msg skew-35s "$(DATE='Tue, 31 Dec 2019 23:59:25 +0000' hdr 'alice@example.com' 'bob@example.com' '' '' 'Fresh certificates' skew-35s)" \
+  -aes128 "$C/store/alice.pem" "$C/store/bob.pem"
+msg skew-11min "$(DATE='Tue, 31 Dec 2019 23:49:00 +0000' hdr 'alice@example.com' 'bob@example.com' '' '' 'Clock far behind' skew-11min)" \
+  -aes128 "$C/store/alice.pem" "$C/store/bob.pem"
+
 # Signed only (multipart/signed), by alice.
 { hdr 'Alice Sender <alice@example.com>' 'bob@example.com' '' '' 'Signed' signed
   openssl cms -sign -in "$W/body.mime" -signer "$C/store/alice.pem" -inkey "$C/keys/alice.key" ; } \
@@ -96,6 +103,35 @@ openssl cms -encrypt -in "$W/body.mime" -binary -outform DER -out "$W/env.der" -
   printf 'MIME-Version: 1.0\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\n'
   printf 'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="smime.p7m"\n\n'
   head -c 300 "$W/env.der" | base64 -w 76; } | sed 's/$/\r/' > truncated.eml
+
+# Limits: an envelope below 65 nested multiparts (the MIME depth bound is 64), and one after
+# 10,000 empty parts (the part-count bound). Neither may pass silently.
+openssl cms -encrypt -in "$W/body.mime" -binary -outform DER -out "$W/limit.der" -aes128 \
+  "$C/store/alice.pem" "$C/store/bob.pem"
+p7m_entity() {
+  printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\n'
+  printf 'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="smime.p7m"\n\n'
+  base64 -w 76 "$W/limit.der"
+}
+{ hdr 'alice@example.com' 'bob@example.com' '' '' 'Deep' limit-depth
+  printf 'MIME-Version: 1.0\n'
+  for i in $(seq 65); do printf 'Content-Type: multipart/mixed; boundary="d%s"\n\n--d%s\n' "$i" "$i"; done
+  p7m_entity
+  for i in $(seq 65 -1 1); do printf '\n--d%s--\n' "$i"; done; } | sed 's/$/\r/' > limit-depth.eml
+{ hdr 'alice@example.com' 'bob@example.com' '' '' 'Many parts' limit-parts
+  printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="p"\n\n'
+  for _ in $(seq 10000); do printf -- '--p\n\n\n'; done
+  printf -- '--p\n'; p7m_entity; printf -- '\n--p--\n'; } | sed 's/$/\r/' > limit-parts.eml
+
+# An envelope inside five opaque signatures, each signing the one below (the audit follows four).
+openssl cms -encrypt -in "$W/body.mime" -binary -out "$W/sig0" -aes128 \
+  "$C/store/alice.pem" "$C/store/bob.pem"
+for i in 1 2 3 4 5; do
+  openssl cms -sign -nodetach -binary -in "$W/sig$((i - 1))" -signer "$C/store/alice.pem" \
+    -inkey "$C/keys/alice.key" -out "$W/sig$i"
+done
+{ hdr 'alice@example.com' 'bob@example.com' '' '' 'Signed five times' limit-signatures
+  cat "$W/sig5"; } | sed 's/\r$//' | sed 's/$/\r/' > limit-signatures.eml
 
 # Not mail at all.
 head -c 512 "$C/bundles/bob.der" > not-mail.bin

@@ -4,7 +4,7 @@
 # tests can check what was read and in which order. Run from this folder: sh make.sh
 set -eu
 cd "$(dirname "$0")"
-rm -rf maildir folder mboxo.mbox mboxrd.mbox truncated.mbox
+rm -rf maildir folder links mboxo.mbox mboxrd.mbox truncated.mbox
 
 # msg SUBJECT: a minimal message on stdout.
 msg() {
@@ -71,3 +71,12 @@ printf 'Finder metadata\n' > folder/.DS_Store
     printf '\nFrom bob@example.com Sat Jan  3 01:05:35 2026\n'
     msg folder-z-inbox-2
 } > folder/z/inbox
+
+# Search results as mairix and notmuch write them: a Maildir whose messages are symbolic links to
+# messages elsewhere, beside a link to a whole folder.
+mkdir -p links/results/cur links/results/new links/results/tmp
+: > links/results/new/.keep
+: > links/results/tmp/.keep
+ln -s '../../../maildir/cur/1700000001.M1P1.host:2,S' 'links/results/cur/1700000001.M1P1.host:2,S'
+ln -s '../../../maildir/.Sent/cur/1700000100.M1P1.host:2,S' 'links/results/cur/1700000100.M1P1.host:2,S'
+ln -s ../folder/a links/a

@@ -487,4 +487,38 @@ mixed neg-deliberate-attachment.eml "Q4 figures" none "$WORK/written-text" "$WOR
 mixed neg-forwarded-smime.eml "Fw: Re: Quarterly figures" none \
     "$WORK/empty-text" "$WORK/forwarded-smime"
 
+# Two encrypted alternatives and no plain body: a client that encrypted the text and the HTML
+# representation of the reply each on its own. Not the SmartReply shape: either alternative is
+# the message, so their RecipientInfos decide who can read it, and there is no blank body.
+{
+    printf 'Content-Type: text/html; charset=us-ascii\n\n'
+    printf '<p>Bob,</p><p>Here they are: revenue 4.2M, costs 3.1M, margin 26%%.</p><p>Alice</p>\n'
+} | crlf >"$WORK/reply-entity.html"
+openssl cms -encrypt -aes-128-cbc -binary -outform DER -in "$WORK/reply-entity.html" \
+    -out "$WORK/reply-html.der" "$CERTS/store/bob.pem" "$CERTS/store/alice.pem"
+BOUNDARY_ENC_ALT='enc-alt-7f3b2c'
+{
+    cat <<EOF
+From: Alice Example <alice@example.com>
+To: Bob Example <bob@example.com>
+Subject: Re: Quarterly figures
+Date: Mon, 30 Jan 2012 09:20:03 +0000
+Message-ID: <enc-alternatives@example.com>
+In-Reply-To: $ORIG_ID
+References: $ORIG_ID
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="$BOUNDARY_ENC_ALT"
+
+EOF
+    for der in "$WORK/reply.der" "$WORK/reply-html.der"; do
+        echo "--$BOUNDARY_ENC_ALT"
+        echo "Content-Type: $P7M_TYPE"
+        echo 'Content-Disposition: attachment; filename="smime.p7m"'
+        echo 'Content-Transfer-Encoding: base64'
+        echo
+        base64 -w 76 "$der"
+    done
+    echo "--$BOUNDARY_ENC_ALT--"
+} | crlf >neg-alternative-envelopes.eml
+
 echo "fixtures written to $(pwd)"

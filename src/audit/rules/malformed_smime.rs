@@ -1,5 +1,8 @@
-//! `malformed-smime` (error): an S/MIME part could not be parsed, or an envelope is
-//! self-contradictory (the same recipient listed twice).
+//! `malformed-smime` (error): an S/MIME part could not be parsed, an envelope is
+//! self-contradictory (the same recipient listed twice), or part of the message lies beyond a
+//! bound of the audit (MIME depth, part count, nested signatures) and was not examined: an
+//! S/MIME part hidden there would go unseen, so the audit cannot vouch for the message. An
+//! error, so that it changes the exit code and a gateway refuses such a message.
 
 use super::Context;
 use crate::audit::finding::{Finding, Rule};
@@ -11,6 +14,14 @@ pub fn check(ctx: &Context<'_, '_>, findings: &mut Vec<Finding>) {
             None,
             format!("the S/MIME part at {} cannot be parsed: {}", m.path, m.why),
             "recipients' clients will fail on it too; ask the sender which client produced it",
+        ));
+    }
+    for n in &ctx.layers.not_examined {
+        findings.push(Finding::new(
+            Rule::MalformedSmime,
+            None,
+            format!("{}, and an S/MIME part there would go unseen", n.why),
+            "no mail client writes such a message; look at it by hand and ask who sent it",
         ));
     }
     for env in &ctx.layers.envelopes {

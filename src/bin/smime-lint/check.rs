@@ -1,4 +1,4 @@
-//! `smime-lint check`: the compose-time decision for a draft (DESIGN §6, JSON in §7).
+//! `smime-lint check`: the compose-time decision for a draft (the JSON is in the README).
 
 use crate::common::{parse_time, StoreArgs};
 use crate::output::{self, certificate_json, key_description, CliError};
@@ -14,6 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
+#[command(after_help = AFTER_HELP)]
 pub struct CheckArgs {
     #[command(flatten)]
     store: StoreArgs,
@@ -25,24 +26,29 @@ pub struct CheckArgs {
     me: Vec<String>,
     /// Whether to encrypt. Default: `on` for a reply to an encrypted message, else `auto`
     /// (encrypt exactly when every recipient can decrypt).
-    #[arg(long, value_enum, value_name = "on|off|auto")]
+    #[arg(long, value_enum, value_name = "MODE")]
     encrypt: Option<IntentArg>,
     /// With --encrypt on and a recipient lacking a usable certificate: refuse to send, or send
     /// unencrypted (reported as `downgrade`, so a client can ask first).
-    #[arg(long = "on-partial", value_enum, default_value = "refuse")]
+    #[arg(long = "on-partial", value_enum, value_name = "ACTION", default_value = "refuse")]
     on_partial: OnPartialArg,
-    #[arg(long, value_enum, default_value = "human")]
+    /// Output: `human` (a headline and a line per recipient) or `json` (one JSON object).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "human")]
     format: Format,
     /// A draft (.eml) whose From/To/Cc/Bcc are checked.
     #[arg(value_name = "DRAFT.eml", conflicts_with_all = ["reply_all_to", "reply_to"])]
     draft: Option<PathBuf>,
-    /// The sender.
+    /// The sender (default: the draft's From, or the first --me when replying).
     #[arg(long, value_name = "ADDR")]
     from: Option<String>,
+    /// A To recipient (`bob@example.com` or `Bob <bob@example.com>`). May be given several
+    /// times; added to the draft's or the reply's recipients.
     #[arg(long = "to", value_name = "ADDR")]
     to: Vec<String>,
+    /// A Cc recipient. May be given several times.
     #[arg(long = "cc", value_name = "ADDR")]
     cc: Vec<String>,
+    /// A Bcc recipient. May be given several times.
     #[arg(long = "bcc", value_name = "ADDR")]
     bcc: Vec<String>,
     /// Derive the recipients as Reply All to this message would (plus any --to/--cc/--bcc).
@@ -52,6 +58,19 @@ pub struct CheckArgs {
     #[arg(long = "reply-to", value_name = "ORIGINAL.eml")]
     reply_to: Option<PathBuf>,
 }
+
+const AFTER_HELP: &str = "\
+Examples:
+  smime-lint check --certs certs/ --from alice@example.com --to bob@example.com --cc carol@example.org
+  smime-lint check --certs certs/ --me alice@example.com --reply-all-to original.eml
+  smime-lint check --certs certs/ --format json draft.eml
+
+Exit codes:
+  0  the draft can go out as decided (encrypted, or not encrypted in auto/off mode)
+  1  refused, or --encrypt on and not every recipient can decrypt (also with --on-partial downgrade)
+  2  usage or I/O error
+  3  not judged: no certificate for any address was loaded (no --certs, or none found), so every
+     recipient lacks one; the decision says nothing about your correspondents";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum IntentArg {
@@ -125,6 +144,15 @@ pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
     }
 
     let store = args.store.load()?;
+    let store_empty = !crate::common::names_anyone(&store);
+    if store_empty {
+        crate::common::warn_store_names_nobody(
+            &args.store,
+            &store,
+            "every recipient is reported without a certificate, so the decision below is not about your correspondents",
+            "Give --certs PATH with your correspondents' certificates.",
+        );
+    }
     let at = args.at.unwrap_or_else(Time::now);
     let intent = match args.encrypt {
         Some(IntentArg::On) => Intent::On,
@@ -145,14 +173,15 @@ pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
         Format::Human => write_human(&mut out, &decision, intent)?,
     }
     out.flush()?;
-    Ok(match decision.decision {
+    let outcome = match decision.decision {
         Decision::Refuse => Outcome::Problems,
         Decision::Downgrade if intent == Intent::On => Outcome::Problems,
         _ => Outcome::Clean,
-    })
+    };
+    Ok(outcome.or_not_judged(store_empty))
 }
 
-/// DESIGN §7, extended with `intent`, `sender`, `candidates` and `warnings`.
+/// The `check --format json` object, with `intent`, `sender`, `candidates` and `warnings`.
 fn decision_json(d: &ComposeDecision<'_>, intent: Intent) -> serde_json::Value {
     let recipients: Vec<_> = d
         .recipients
@@ -201,22 +230,18 @@ fn write_human(
 ) -> std::io::Result<()> {
     let headline = match d.decision {
         Decision::Encrypt => "Encrypted: every recipient can decrypt".to_owned(),
-        Decision::Plaintext if intent == Intent::Off => "Not Encrypted: encryption is off".to_owned(),
-        Decision::Plaintext => format!(
-            "Not Encrypted: {} of {} recipients cannot decrypt",
-            d.lacking().count(),
-            d.recipients.len()
-        ),
-        Decision::Refuse => format!(
-            "Refused: encryption is required and {} of {} recipients cannot decrypt",
-            d.lacking().count(),
-            d.recipients.len()
-        ),
-        Decision::Downgrade => format!(
-            "Not Encrypted (downgraded): encryption was requested but {} of {} recipients cannot decrypt",
-            d.lacking().count(),
-            d.recipients.len()
-        ),
+        Decision::Plaintext if intent == Intent::Off => {
+            "Not Encrypted: encryption is off".to_owned()
+        }
+        Decision::Plaintext => {
+            format!("Not Encrypted: {}", lacking_of(d))
+        }
+        Decision::Refuse => {
+            format!("Refused: encryption is required and {}", lacking_of(d))
+        }
+        Decision::Downgrade => {
+            format!("Not Encrypted (downgraded): encryption was requested but {}", lacking_of(d))
+        }
     };
     writeln!(out, "{headline}")?;
     for r in &d.recipients {
@@ -234,6 +259,15 @@ fn write_human(
         writeln!(out, "warning [{}]: {}", w.code, w.message)?;
     }
     Ok(())
+}
+
+/// "1 of 2 recipients cannot decrypt", "1 of 1 recipient cannot decrypt".
+fn lacking_of(d: &ComposeDecision<'_>) -> String {
+    let (lacking, all) = (d.lacking().count(), d.recipients.len());
+    format!(
+        "{lacking} of {} cannot decrypt",
+        crate::output::count_usize(all, "recipient", "recipients")
+    )
 }
 
 fn write_status(out: &mut impl Write, field: &str, s: &AddressStatus<'_>) -> std::io::Result<()> {

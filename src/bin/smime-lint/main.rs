@@ -1,20 +1,25 @@
-//! `smime-lint`: the command line (DESIGN §6). A thin layer over the library: parse arguments,
-//! load inputs, call the library, print. Exit codes: 0 nothing wrong, 1 findings of error
-//! severity (for `check`: refused, or encryption requested and not possible), 2 usage or I/O
-//! error. A closed pipe (`smime-lint audit … | head`) ends quietly.
+//! `smime-lint`: the command line. A thin layer over the library: parse arguments, load inputs,
+//! call the library, print. Exit codes: 0 nothing wrong, 1 findings of error severity (for
+//! `check`: refused, or encryption requested and not possible), 2 usage or I/O error, 3 not
+//! judged: the certificate store holds no certificate for any address, so who can decrypt could
+//! not be told, or `audit` found no message at all (when nothing else gave 1). A closed pipe (`smime-lint audit … | head`) ends
+//! quietly.
 #![forbid(unsafe_code)]
 
 mod audit;
 mod certs;
 mod check;
 mod common;
+mod harvesting;
 mod output;
+mod separate_copies;
+mod summary;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "smime-lint", version, about, long_about = None)]
+#[command(name = "smime-lint", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +52,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The exit codes, for `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing wrong
+  1  findings of error severity (check: refused, or --encrypt on and not possible)
+  2  usage or I/O error
+  3  not judged: no certificate for any address was loaded (no --certs, or none found),
+     so who can decrypt could not be told; or audit found no message in any PATH";
+
 /// How a run ended when it ran to completion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -54,6 +68,21 @@ pub enum Outcome {
     Clean,
     /// Findings of error severity, or a refused/impossible encryption: exit 1.
     Problems,
+    /// Nothing of error severity, but the store held no certificate for any address (so the
+    /// answer says nothing about who can decrypt), or `audit` found no message at all: exit 3,
+    /// never mistaken for a clean result.
+    NotJudged,
+}
+
+impl Outcome {
+    /// `self`, or [`Outcome::NotJudged`] when `not_judged` (the store was empty, or there was
+    /// nothing to audit) and nothing worse was found.
+    pub fn or_not_judged(self, not_judged: bool) -> Outcome {
+        match self {
+            Outcome::Clean if not_judged => Outcome::NotJudged,
+            other => other,
+        }
+    }
 }
 
 impl From<Outcome> for ExitCode {
@@ -61,6 +90,7 @@ impl From<Outcome> for ExitCode {
         match o {
             Outcome::Clean => ExitCode::SUCCESS,
             Outcome::Problems => ExitCode::from(1),
+            Outcome::NotJudged => ExitCode::from(3),
         }
     }
 }

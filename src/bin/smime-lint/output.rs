@@ -78,3 +78,24 @@ pub fn key_description(key: &smime_lint::cert::KeyKind) -> String {
         smime_lint::cert::KeyKind::Other { algorithm } => algorithm.clone(),
     }
 }
+
+/// `1 certificate`, `2 certificates`, `0 certificates`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// [`count`] for `usize`.
+pub fn count_usize(n: usize, one: &str, many: &str) -> String {
+    count(u64::try_from(n).unwrap_or(u64::MAX), one, many)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals() {
+        assert_eq!(super::count(1u64, "certificate", "certificates"), "1 certificate");
+        assert_eq!(super::count(0u64, "certificate", "certificates"), "0 certificates");
+        assert_eq!(super::count_usize(2, "message", "messages"), "2 messages");
+    }
+}
