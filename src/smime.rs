@@ -183,12 +183,15 @@ fn layer_of<'m>(msg: &'m Message<'m>, node: &Node<'m>) -> Option<SmimeLayer<'m>>
     })
 }
 
-/// Whether [`locate`] takes this part for an S/MIME layer, judging by its headers alone (as
-/// it does): an `application/*` part that declares an S/MIME type or name.
-pub(crate) fn is_layer_candidate(part: &MessagePart<'_>) -> bool {
-    let Some((ctype, subtype)) = media_type(part) else { return false };
+/// The kind [`locate`] gives this part as an S/MIME layer, judging by its headers alone (as it
+/// does): `Some` for an `application/*` part that declares an S/MIME type or name.
+pub(crate) fn layer_kind(part: &MessagePart<'_>) -> Option<SmimeKind> {
+    let (ctype, subtype) = media_type(part)?;
     let filename = part.attachment_name().map(|n| n.trim().to_string());
-    ctype == "application" && declared_kind(part, &subtype, filename.as_deref()).is_some()
+    if ctype != "application" {
+        return None;
+    }
+    declared_kind(part, &subtype, filename.as_deref())
 }
 
 /// The kind an `application/*` part declares, or `None` when it is not S/MIME.

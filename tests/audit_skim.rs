@@ -291,6 +291,56 @@ fn a_delimiter_inside_a_line_is_left_alone() {
     assert_same(&raw);
 }
 
+/// An opaque signature around an office message (and around one with an attached envelope):
+/// the unread bodies inside the signed content are cut out before it is parsed, the attached
+/// envelope is still found.
+#[test]
+fn opaque_signed_office_messages() {
+    let key_pem = std::fs::read_to_string("testdata/certs/keys/alice.key").expect("key");
+    let key = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_pem(&key_pem)
+        .expect("alice's key");
+    let signed =
+        build::signed(&office_entity(50_000), &cert("alice"), &key, false).expect("signed");
+    let raw =
+        mime::message(&headers(), &mime::pkcs7_mime_entity(&signed, mime::SmimeType::SignedData));
+    let report = assert_same(&raw);
+    assert_eq!(report.encryption.kind, smime_lint::audit::EncryptionKind::SignedOnly);
+    assert!(skim::skim_unread(&office_entity(50_000)).is_some_and(|s| s.holes.len() == 4));
+
+    let der = envelope_der(20_000, BuildCipher::Aes256Cbc);
+    let body = mime::quoted_printable_entity("plain", &"See the attached contract.\n".repeat(30));
+    let attached = mime::attachment_entity("application/pkcs7-mime", "contract.pdf.p7m", &der);
+    let inner = mime::multipart("mixed", "b0undary", &[&body, &attached]);
+    let signed = build::signed(&inner, &cert("alice"), &key, false).expect("signed");
+    let raw =
+        mime::message(&headers(), &mime::pkcs7_mime_entity(&signed, mime::SmimeType::SignedData));
+    let report = assert_same(&raw);
+    assert_eq!(report.encryption.recipient_infos.len(), 2, "{report:?}");
+}
+
+/// Every file under testdata/ (mail, mboxes, CMS blobs, certificates, keys, scripts, expected
+/// outputs): the fast path gives exactly the full parse's report, whatever the file is.
+#[test]
+fn both_paths_agree_on_every_file_in_testdata() {
+    let mut stack = vec![std::path::PathBuf::from("testdata")];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("testdata") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(raw) = std::fs::read(&path) else { continue };
+            let fast = audit_message(&raw, store(), &options());
+            let full = audit_message_unskimmed(&raw, store(), &options());
+            assert_eq!(fast, full, "{}", path.display());
+            files += 1;
+        }
+    }
+    assert!(files > 400, "{files} files");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 

@@ -314,7 +314,8 @@ impl<'s> Walk<'_, 's> {
                 _ => {}
             }
             if top && self.holes.is_unread(layer.part_id) {
-                // Cut out as unread, yet a layer: the walk and the audit disagree.
+                // Cut out as unread, yet a layer whose body is read: the walk and the audit
+                // disagree.
                 self.needs_full = true;
                 return;
             }
@@ -369,8 +370,15 @@ impl<'s> Walk<'_, 's> {
                     }
                     // The signed content is a MIME entity (RFC 8551 §3.5.1); an envelope that is
                     // the whole content of a message-level signature is the message itself.
-                    let Some(inner) = crate::message::OutgoingMessage::parser().parse(content)
-                    else {
+                    // Bodies inside it that the audit never reads are cut out first (it is
+                    // often a whole message with attachments); any doubt parses it whole.
+                    let parser = crate::message::OutgoingMessage::shared_parser();
+                    let skimmed = super::skim::skim_unread(content);
+                    let copy = skimmed.as_ref().and_then(|s| {
+                        let msg = parser.parse(&s.bytes)?;
+                        s.holes_by_part(content, &msg).map(|_| msg)
+                    });
+                    let Some(inner) = copy.or_else(|| parser.parse(content)) else {
                         continue;
                     };
                     let located = smime::locate_bounded(&inner);
@@ -420,13 +428,15 @@ thread_local! {
 /// The bytes a skimmed body lacks, fetched from their base64 text when the BER walk reads them.
 struct HoleBytes<'h, 'r> {
     hole: &'h BodyHole<'r>,
+    /// Missing bytes decoded up front at the hole's start ([`BodyHole::prefix`]).
+    decoded: usize,
     /// Where the last fetch found its letters: the walk reads forward.
     cursor: std::cell::Cell<(usize, usize)>,
 }
 
 impl crate::ber::Missing for HoleBytes<'_, '_> {
     fn range(&self) -> std::ops::Range<usize> {
-        self.hole.at..self.hole.at + self.hole.len
+        self.hole.at + self.decoded..self.hole.at + self.hole.len
     }
 
     fn fetch(&self, at: usize, out: &mut [u8]) -> bool {
@@ -434,17 +444,23 @@ impl crate::ber::Missing for HoleBytes<'_, '_> {
     }
 
     fn fork(&self) -> Option<Box<dyn crate::ber::Missing + Send + '_>> {
-        Some(Box::new(HoleBytes { hole: self.hole, cursor: std::cell::Cell::new((0, 0)) }))
+        Some(Box::new(HoleBytes {
+            hole: self.hole,
+            decoded: self.decoded,
+            cursor: std::cell::Cell::new((0, 0)),
+        }))
     }
 }
 
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
-/// length with whatever bytes in the hole (the walk fetches the few it reads, see
-/// [`cms::inspect_with_hole`], so a reused buffer does).
+/// length, the first [`skim::PREFIX`](super::skim::PREFIX) missing bytes decoded (where the
+/// RecipientInfos are) and whatever bytes in the rest of the hole (the walk fetches the few it
+/// reads, see [`cms::inspect_with_hole`], so a reused buffer does).
 fn inspect_with_hole(
     kept: &[u8],
     hole: &BodyHole<'_>,
 ) -> Option<Result<CmsSummary, cms::CmsError>> {
+    let prefix = hole.prefix(super::skim::PREFIX)?;
     let head = kept.get(..hole.at)?;
     let tail = kept.get(hole.at..)?;
     let len = kept.len().checked_add(hole.len)?;
@@ -458,8 +474,10 @@ fn inspect_with_hole(
             *full = vec![0u8; len];
         }
         full.get_mut(..hole.at)?.copy_from_slice(head);
+        full.get_mut(hole.at..hole.at + prefix.len())?.copy_from_slice(&prefix);
         full.get_mut(tail_at..len)?.copy_from_slice(tail);
-        let missing = HoleBytes { hole, cursor: std::cell::Cell::new((0, 0)) };
+        let missing =
+            HoleBytes { hole, decoded: prefix.len(), cursor: std::cell::Cell::new((0, 0)) };
         let result = cms::inspect_with_hole(full.get(..len)?, &missing);
         if full.len() > SCRATCH_KEEP {
             *full = Vec::new();

@@ -118,7 +118,7 @@ pub(crate) fn examine<'s>(
     // envelopes are to be decrypted (which needs their every byte); any doubt about the
     // skimmed parse falls back to the full one.
     let skimmed = if skim && options.keys.is_empty() { skim::skim(raw, true) } else { None };
-    let parser = OutgoingMessage::parser();
+    let parser = OutgoingMessage::shared_parser();
     let skimmed_parse = skimmed.as_ref().and_then(|s| {
         let msg = parser.parse(&s.bytes)?;
         let holes = s.holes_by_part(raw, &msg)?;

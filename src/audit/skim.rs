@@ -21,26 +21,29 @@
 //! original whenever a check fails.
 //!
 //! Bodies the audit never reads are cut out whole ([`HoleKind::Unread`]): every part that is not
-//! an S/MIME layer (the audit classifies parts by their headers only, see
-//! [`crate::smime::is_layer_candidate`]), not a multipart and not a message, whatever its
-//! encoding: attachments, and the text bodies. A text body is read by one rule only, the
+//! an S/MIME layer it reads (the audit classifies parts by their headers only, see
+//! [`crate::smime::layer_kind`]; detached signatures and certificate bundles are only noted),
+//! not a multipart and not a message, whatever its encoding: attachments, signatures, and the
+//! text bodies. A text body is read by one rule only, the
 //! blank-reply rule, and only when the message has an S/MIME layer below its top level; the
 //! analysis checks that on the parse of the copy and falls back to the full parse when such a
 //! layer is there ([`PartHoles::text`]). Such a cut removes the body up to the line break before
 //! the next delimiter, so that the copy's structure is the original's: the part keeps its
 //! headers and an empty body.
 
+use crate::smime::SmimeKind;
 use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 use std::collections::HashMap;
 
-/// Bodies shorter than this (in base64 text) are left whole.
-pub const MIN_BODY: usize = 16 * 1024;
+/// S/MIME bodies shorter than this (in base64 text) are left whole.
+pub const MIN_BODY: usize = 2 * 1024;
 /// Most bytes one [`BodyHole::fetch`] decodes (a BER identifier and length).
 pub const MAX_FETCH: usize = 16;
-/// Base64 text kept at the start of a skimmed body: 8 KiB of text, 6 KiB decoded, room for the
-/// RecipientInfos of a dozen recipients or more (with more, the hole is filled, see
-/// [`BodyHole::fill`]).
-const KEEP_HEAD: usize = 8 * 1024;
+/// Decoded bytes of a cut S/MIME body that the analysis decodes up front ([`BodyHole::prefix`]):
+/// room for the RecipientInfos of a dozen recipients or more (with more, the hole is filled,
+/// see [`BodyHole::fill`]). The whole run is cut, so that mail-parser, whose decoder takes a
+/// few dozen instructions a byte, decodes none of it.
+pub const PREFIX: usize = 6 * 1024;
 /// Base64 text kept at the end: what follows an AuthEnvelopedData's ciphertext (attributes,
 /// MAC) and the closing of indefinite lengths.
 const KEEP_TAIL: usize = 1024;
@@ -199,6 +202,27 @@ impl BodyHole<'_> {
     }
 }
 
+impl BodyHole<'_> {
+    /// The first `max` (at most) missing bytes, decoded from the removed text with the
+    /// `base64` crate; `None` if the text does not decode (it is pure base64 in whole groups,
+    /// so it always does unless the hole was not made by [`skim`]).
+    pub fn prefix(&self, max: usize) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let wanted = max.min(self.len).div_ceil(3) * 4;
+        let mut letters = Vec::with_capacity(wanted + 4);
+        for line in self.text.split(|&b| is_space(b)) {
+            if letters.len() >= wanted {
+                break;
+            }
+            letters.extend_from_slice(line.get(..wanted - letters.len()).unwrap_or(line));
+        }
+        letters.truncate(letters.len() / 4 * 4);
+        let mut out = base64::engine::general_purpose::STANDARD.decode(&letters).ok()?;
+        out.truncate(max.min(self.len));
+        Some(out)
+    }
+}
+
 /// A copy of a message with holes cut in its large base64 bodies.
 #[derive(Debug)]
 pub struct Skimmed {
@@ -234,7 +258,21 @@ pub fn skim(raw: &[u8], text: bool) -> Option<Skimmed> {
     if raw.len() < MIN_MESSAGE {
         return None;
     }
-    let cuts = propose(raw, text);
+    skim_with(raw, text, true)
+}
+
+/// [`skim`] that cuts only bodies the audit never reads, text included, and leaves S/MIME
+/// bodies whole: for a MIME entity whose layers are inspected without holes (the content of an
+/// opaque signature).
+pub fn skim_unread(raw: &[u8]) -> Option<Skimmed> {
+    skim_with(raw, true, false)
+}
+
+fn skim_with(raw: &[u8], text: bool, smime: bool) -> Option<Skimmed> {
+    if raw.len() < MIN_MESSAGE {
+        return None;
+    }
+    let cuts = propose(raw, text, smime);
     if cuts.is_empty() {
         return None;
     }
@@ -321,12 +359,15 @@ impl Skimmed {
     }
 }
 
-/// Whether the audit never reads the part's body: `Some(false)` for an attachment or any body
-/// that is no S/MIME layer, `Some(true)` for a `text/plain` or `text/html` body (or one without
-/// Content-Type), `None` for S/MIME layers, multiparts and messages, which must stay.
+/// Whether the audit never reads the part's body: `Some(false)` for an attachment, any body
+/// that is no S/MIME layer, and a detached signature or certificate bundle (layers the audit
+/// only notes), `Some(true)` for a `text/plain` or `text/html` body (or one without
+/// Content-Type), `None` for the other S/MIME layers, multiparts and messages, which must stay.
 fn unread_kind(part: &MessagePart<'_>) -> Option<bool> {
-    if crate::smime::is_layer_candidate(part) {
-        return None;
+    match crate::smime::layer_kind(part) {
+        Some(SmimeKind::DetachedSignature | SmimeKind::CertsOnly) => return Some(false),
+        Some(_) => return None,
+        None => {}
     }
     let Some(ct) = part.content_type() else { return Some(true) };
     let ctype = ct.ctype();
@@ -374,9 +415,10 @@ struct Cut {
 }
 
 /// Walks the MIME structure as mail-parser does and proposes the runs to cut (with `text`, in
-/// `text/plain` and `text/html` bodies too).
-fn propose(raw: &[u8], text: bool) -> Vec<Cut> {
-    let parser = MessageParser::new().with_mime_headers();
+/// `text/plain` and `text/html` bodies too; with `smime`, in S/MIME bodies).
+fn propose(raw: &[u8], text: bool, smime: bool) -> Vec<Cut> {
+    static PARSER: std::sync::OnceLock<MessageParser> = std::sync::OnceLock::new();
+    let parser = PARSER.get_or_init(|| MessageParser::new().with_mime_headers());
     let mut cuts = Vec::new();
     let mut boundaries: Vec<Vec<u8>> = Vec::new();
     let mut pos = 0;
@@ -399,7 +441,7 @@ fn propose(raw: &[u8], text: bool) -> Vec<Cut> {
         }
         let unread = unread_kind(part).filter(|&is_text| text || !is_text);
         let mut scan_from = body;
-        if unread.is_none() && skimmable(part) {
+        if smime && unread.is_none() && skimmable(part) {
             if let Some(cut) = cut_in(raw, body) {
                 scan_from = cut.end;
                 cuts.push(cut);
@@ -507,12 +549,8 @@ fn cut_in(raw: &[u8], body: usize) -> Option<Cut> {
     if run < MIN_BODY {
         return None;
     }
-    // Head: KEEP_HEAD bytes, then up to a multiple of four letters.
-    let (mut start, mut head_letters) = (KEEP_HEAD, clean_run(text.get(..KEEP_HEAD)?, None).1);
-    while head_letters % 4 != 0 {
-        head_letters += usize::from(!is_space(*text.get(start)?));
-        start += 1;
-    }
+    // From the body's start: the analysis decodes the head itself ([`BodyHole::prefix`]).
+    let (start, head_letters) = (0, 0);
     // Tail: KEEP_TAIL bytes, moved forward until the run is a multiple of four letters.
     let mut end = run.checked_sub(KEEP_TAIL).filter(|&e| e > start)?;
     let tail_letters = clean_run(text.get(end..run)?, None).1;
