@@ -241,6 +241,8 @@ pub fn decide<'s>(
 /// audit's layer analysis: an envelope that is the message itself, inside a multipart/signed or
 /// an opaque signature, or mangled into an attachment beside a blank body.
 pub fn is_encrypted_message(raw: &[u8]) -> bool {
-    let Some(msg) = crate::message::OutgoingMessage::parser().parse(raw) else { return false };
+    let Some(msg) = crate::message::OutgoingMessage::shared_parser().parse(raw) else {
+        return false;
+    };
     crate::audit::analysis::analyse(&msg, &CertStore::new(), &[]).is_encrypted()
 }

@@ -41,7 +41,7 @@ const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 /// the message, e.g. its path). Never fails: a message without (parseable) signatures yields
 /// nothing.
 pub fn harvest_message(raw: &[u8], label: &str) -> Vec<Certificate> {
-    let Some(msg) = OutgoingMessage::parser().parse(raw) else { return Vec::new() };
+    let Some(msg) = OutgoingMessage::shared_parser().parse(raw) else { return Vec::new() };
     let from = OutgoingMessage::from_message(&msg).author().cloned();
     let mut found: Vec<Certificate> = Vec::new();
     for layer in smime::locate(&msg) {

@@ -151,6 +151,17 @@ impl OutgoingMessage {
     /// bodies can be walked: the audit reuses the parsed message), and additionally reads
     /// `Mail-Followup-To` and `Mail-Reply-To` as address headers.
     pub fn parser() -> MessageParser {
+        Self::shared_parser().clone()
+    }
+
+    /// [`OutgoingMessage::parser`], built once: building one costs about as much as parsing
+    /// the headers of a small message, so the audit shares this one.
+    pub(crate) fn shared_parser() -> &'static MessageParser {
+        static PARSER: std::sync::OnceLock<MessageParser> = std::sync::OnceLock::new();
+        PARSER.get_or_init(Self::build_parser)
+    }
+
+    fn build_parser() -> MessageParser {
         MessageParser::new()
             .with_mime_headers()
             .with_date_headers()
@@ -183,8 +194,9 @@ impl OutgoingMessage {
     /// [`OutgoingMessage::invalid`].
     pub fn parse(raw: &[u8]) -> Result<OutgoingMessage, Error> {
         let raw = message_start(raw)?;
-        let msg =
-            Self::parser().parse_headers(raw).ok_or_else(|| not_a_message("no header section"))?;
+        let msg = Self::shared_parser()
+            .parse_headers(raw)
+            .ok_or_else(|| not_a_message("no header section"))?;
         Ok(Self::from_message(&msg))
     }
 

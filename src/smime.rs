@@ -183,6 +183,17 @@ fn layer_of<'m>(msg: &'m Message<'m>, node: &Node<'m>) -> Option<SmimeLayer<'m>>
     })
 }
 
+/// The kind [`locate`] gives this part as an S/MIME layer, judging by its headers alone (as it
+/// does): `Some` for an `application/*` part that declares an S/MIME type or name.
+pub(crate) fn layer_kind(part: &MessagePart<'_>) -> Option<SmimeKind> {
+    let (ctype, subtype) = media_type(part)?;
+    let filename = part.attachment_name().map(|n| n.trim().to_string());
+    if ctype != "application" {
+        return None;
+    }
+    declared_kind(part, &subtype, filename.as_deref())
+}
+
 /// The kind an `application/*` part declares, or `None` when it is not S/MIME.
 fn declared_kind(
     part: &MessagePart<'_>,

@@ -23,6 +23,9 @@ use x509_cert::Certificate;
 #[path = "../examples/gen_corpus/corpus.rs"]
 mod corpus;
 #[allow(dead_code)]
+#[path = "../examples/gen_corpus/office.rs"]
+mod office;
+
 #[path = "../examples/gen_corpus/demo.rs"]
 mod demo;
 #[allow(dead_code)]
@@ -628,15 +631,15 @@ fn the_same_seed_writes_the_same_corpus() {
     let pki = pki();
     let (a, b, c) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    corpus::write_corpus(a.path(), 30, 7, &pki).unwrap();
-    corpus::write_corpus(b.path(), 30, 7, &pki).unwrap();
-    corpus::write_corpus(c.path(), 30, 8, &pki).unwrap();
+    corpus::write_corpus(a.path(), 30, 7, corpus::Profile::Mixed, &pki).unwrap();
+    corpus::write_corpus(b.path(), 30, 7, corpus::Profile::Mixed, &pki).unwrap();
+    corpus::write_corpus(c.path(), 30, 8, corpus::Profile::Mixed, &pki).unwrap();
     let (ta, tb, tc) = (tree(a.path()), tree(b.path()), tree(c.path()));
     assert_eq!(ta.len(), 31, "30 messages and the ground truth");
     assert!(ta == tb, "same seed, same bytes");
     assert!(ta != tc, "another seed, another corpus");
     assert!(
-        corpus::write_corpus(a.path(), 30, 7, &pki).is_err(),
+        corpus::write_corpus(a.path(), 30, 7, corpus::Profile::Mixed, &pki).is_err(),
         "never writes into an existing Maildir"
     );
 }
@@ -644,7 +647,7 @@ fn the_same_seed_writes_the_same_corpus() {
 #[test]
 fn ground_truth_describes_every_message() {
     let dir = tempfile::tempdir().unwrap();
-    let written = corpus::write_corpus(dir.path(), 40, 11, &pki()).unwrap();
+    let written = corpus::write_corpus(dir.path(), 40, 11, corpus::Profile::Mixed, &pki()).unwrap();
     let lines = truth_lines(dir.path());
     assert_eq!(lines.len(), 40);
     assert_eq!(written.messages, 40);
@@ -671,7 +674,7 @@ fn ground_truth_describes_every_message() {
 #[case::one_each(18)]
 #[case::default_size(2000)]
 fn the_schedule_follows_the_mix(#[case] n: usize) {
-    let list = corpus::schedule(n, 1);
+    let list = corpus::schedule(n, 1, corpus::Profile::Mixed);
     assert_eq!(list.len(), n);
     for (scenario, per_mille) in corpus::Scenario::MIX {
         let count = list.iter().filter(|s| **s == scenario).count();
@@ -785,5 +788,56 @@ fn demo_envelopes_open_as_the_ground_truth_says() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn the_office_profile_looks_like_ordinary_sent_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let written =
+        corpus::write_corpus(dir.path(), 300, 5, corpus::Profile::Office, &pki()).unwrap();
+    assert_eq!(written.by_scenario.len(), office::MIX.len(), "every scenario appears");
+    let lines = truth_lines(dir.path());
+    let mut sizes: Vec<u64> = lines.iter().map(|l| l["bytes"].as_u64().unwrap()).collect();
+    sizes.sort_unstable();
+    let median = sizes[sizes.len() / 2];
+    assert!((15_000..80_000).contains(&median), "median {median}");
+    let typical = sizes.iter().filter(|&&s| (8_000..=150_000).contains(&s)).count();
+    assert!(typical * 100 / sizes.len() >= 70, "most are 10-100 KB: {typical} of {}", sizes.len());
+    let (mut qp, mut html, mut attachments, mut quoted) = (0, 0, 0, 0);
+    for line in &lines {
+        let raw =
+            std::fs::read(dir.path().join("Maildir").join(line["file"].as_str().unwrap())).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        if line["scenario"] == "plain" || line["scenario"] == "signed" {
+            qp += usize::from(text.contains("Content-Transfer-Encoding: quoted-printable"));
+            html += usize::from(text.contains("Content-Type: text/html"));
+            attachments +=
+                usize::from(text.contains("Content-Disposition: attachment; filename=\""));
+            quoted += usize::from(text.contains("\r\n> "));
+        }
+    }
+    let readable =
+        lines.iter().filter(|l| l["scenario"] == "plain" || l["scenario"] == "signed").count();
+    assert_eq!(qp, readable, "every readable body is quoted-printable");
+    assert_eq!(html, readable, "with an HTML alternative");
+    assert!(attachments * 2 > readable, "most carry attachments: {attachments} of {readable}");
+    assert!(quoted * 2 > readable, "most quote history: {quoted} of {readable}");
+}
+
+proptest::proptest! {
+    /// A quoted-printable entity decodes (by mail-parser) to the text it was made from, line
+    /// ends as CRLF, and keeps every line within 76 characters.
+    #[test]
+    fn quoted_printable_entities_round_trip(text in "[ -~\u{e9}\u{fc}\u{2013}=\t\n]{0,400}") {
+        let entity = mime::quoted_printable_entity("plain", &text);
+        let message = mime::message(&mime::Headers::new().with("From", "a@example.com"), &entity);
+        for line in message.split(|&b| b == b'\n') {
+            proptest::prop_assert!(line.len() <= 77, "{:?}", String::from_utf8_lossy(line));
+        }
+        let parsed = mail_parser::MessageParser::default().parse(&message).unwrap();
+        let decoded = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+        let expected = text.replace('\n', "\r\n");
+        proptest::prop_assert_eq!(decoded.trim_end_matches(['\r', '\n']), expected.trim_end_matches(['\r', '\n']));
     }
 }

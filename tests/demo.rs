@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 #[path = "../examples/gen_corpus/corpus.rs"]
 mod corpus;
 #[allow(dead_code)]
+#[path = "../examples/gen_corpus/office.rs"]
+mod office;
+
 #[path = "../examples/gen_corpus/people.rs"]
 mod people;
 #[allow(dead_code)]
@@ -114,6 +117,30 @@ fn a_generated_corpus_reports_exactly_its_ground_truth() {
     let pki = corpus::Pki::load(&testdata("certs")).unwrap();
     // Small attachments only would miss nothing the audit looks at, but the generator decides
     // sizes itself: 40 messages keep this test to a few seconds in debug builds.
-    corpus::write_corpus(dir.path(), 40, 20_260_601, &pki).unwrap();
+    corpus::write_corpus(dir.path(), 40, 20_260_601, corpus::Profile::Mixed, &pki).unwrap();
     assert_matches_ground_truth(dir.path());
+    assert_both_paths_agree(dir.path());
+}
+
+/// The fast path (skimmed bodies) and the full parse give the same report for every message.
+fn assert_both_paths_agree(dir: &Path) {
+    let store = store();
+    let options = AuditOptions::default();
+    let maildir = dir.join("Maildir");
+    for raw in messages(std::slice::from_ref(&maildir), &ScanOptions::default()).unwrap() {
+        let bytes = raw.bytes.unwrap();
+        let fast = audit_message(&bytes, &store, &options);
+        let full = smime_lint::audit::audit_message_unskimmed(&bytes, &store, &options);
+        assert_eq!(fast, full, "{}", raw.source.label);
+    }
+}
+
+#[test]
+fn an_office_corpus_reports_exactly_its_ground_truth_on_both_audit_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = corpus::Pki::load(&testdata("certs")).unwrap();
+    // 120 messages: every scenario of the office mix at least once, mostly 10-100 KB.
+    corpus::write_corpus(dir.path(), 120, 2_026_120, corpus::Profile::Office, &pki).unwrap();
+    assert_matches_ground_truth(dir.path());
+    assert_both_paths_agree(dir.path());
 }

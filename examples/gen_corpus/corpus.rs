@@ -4,6 +4,7 @@
 //! generator, seeded from the corpus seed and the message's index, so messages are independent:
 //! the same seed gives the same bytes whatever the order or number of threads.
 
+use crate::office;
 use crate::people::{self, Cert, Person};
 use crate::text;
 use der::DecodePem;
@@ -169,6 +170,37 @@ impl Scenario {
     }
 }
 
+/// Which kind of corpus to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// The classic mix: every S/MIME scenario in strength, 1 KB to 5 MB messages, plain-text
+    /// bodies ([`Scenario::MIX`]).
+    Mixed,
+    /// Ordinary office sent items: mostly plain and signed, 10-100 KB with base64
+    /// attachments, quoted-printable text and HTML, replies with quoted history
+    /// ([`office`]).
+    Office,
+}
+
+impl Profile {
+    /// The scenario shares, per mille.
+    pub fn mix(self) -> &'static [(Scenario, u32)] {
+        match self {
+            Profile::Mixed => &Scenario::MIX,
+            Profile::Office => &office::MIX,
+        }
+    }
+}
+
+/// How the sender's content is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// A plain-text body, perhaps one attachment ([`Plan::attachment`]).
+    Classic,
+    /// An office message of about this many bytes ([`office::content_entity`]).
+    Office { size: usize },
+}
+
 /// One finding the audit should report.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Expected {
@@ -205,6 +237,7 @@ pub struct Plan {
     pub date: i64,
     pub offset_minutes: i32,
     pub user_agent: &'static str,
+    pub style: Style,
 }
 
 /// A generated message with what the audit should find in it.
@@ -231,8 +264,8 @@ pub fn message_rng(seed: u64, index: usize) -> StdRng {
     StdRng::seed_from_u64(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-/// A random plan for `scenario`, dated `date`.
-pub fn random_plan<R: Rng>(scenario: Scenario, date: i64, rng: &mut R) -> Plan {
+/// A random plan for `scenario`, dated `date`, in the style of `profile`.
+pub fn random_plan<R: Rng>(scenario: Scenario, date: i64, profile: Profile, rng: &mut R) -> Plan {
     let from = if rng.gen_bool(0.9) { people::ALICE } else { people::BOB };
     let encryptable: Vec<Person> = people::ENCRYPTABLE
         .iter()
@@ -298,7 +331,7 @@ pub fn random_plan<R: Rng>(scenario: Scenario, date: i64, rng: &mut R) -> Plan {
     let sign_inner = matches!(scenario, Scenario::EncryptedAll) && rng.gen_bool(0.4);
     let attachment =
         if rng.gen_bool(attachment_odds) { Some(attachment_size(scenario, rng)) } else { None };
-    Plan {
+    let mut plan = Plan {
         scenario,
         from,
         to,
@@ -312,7 +345,18 @@ pub fn random_plan<R: Rng>(scenario: Scenario, date: i64, rng: &mut R) -> Plan {
         date,
         offset_minutes: *[0, 60, 120, -300, -480, 330].choose(rng).unwrap_or(&0),
         user_agent: USER_AGENTS.choose(rng).copied().unwrap_or("Mozilla Thunderbird"),
+        style: Style::Classic,
+    };
+    if profile == Profile::Office {
+        // Office content carries its own attachments and quoted history.
+        plan.attachment = None;
+        if plan.reply_to.is_none() && office::is_reply(rng) {
+            plan.reply_to = plan.to.first().copied();
+            plan.subject = format!("Re: {subject_base}");
+        }
+        plan.style = Style::Office { size: office::target_size(rng) };
     }
+    plan
 }
 
 /// `n` different people from `pool`, never the sender (nor anyone sharing their
@@ -558,6 +602,12 @@ fn message_id<R: RngCore>(rng: &mut R, address: &str) -> String {
 /// The MIME entity the sender wrote: text, perhaps with an attachment, perhaps signed (for
 /// sign-then-encrypt).
 fn content_entity(plan: &Plan, pki: &Pki, rng: &mut StdRng) -> Result<Vec<u8>, BoxError> {
+    if let Style::Office { size } = plan.style {
+        let layers =
+            if plan.scenario.encrypts() || plan.scenario == Scenario::SignedOpaque { 2 } else { 1 };
+        let entity = office::content_entity(plan, size, layers, rng);
+        return sign_inner(plan, pki, entity, rng);
+    }
     let greet = match (plan.to.len(), plan.to.first()) {
         (1, Some(p)) => p.first_name(),
         _ => "all",
@@ -583,6 +633,16 @@ fn content_entity(plan: &Plan, pki: &Pki, rng: &mut StdRng) -> Result<Vec<u8>, B
             mime::multipart("mixed", &mime::boundary(rng), &[&text, &attached])
         }
     };
+    sign_inner(plan, pki, entity, rng)
+}
+
+/// Sign-then-encrypt when the plan says so: `entity` inside multipart/signed.
+fn sign_inner(
+    plan: &Plan,
+    pki: &Pki,
+    entity: Vec<u8>,
+    rng: &mut StdRng,
+) -> Result<Vec<u8>, BoxError> {
     if plan.sign_inner {
         let stem = sender_stem(plan)?;
         let signature = build::signed(&entity, pki.cert(stem)?, pki.key(stem)?, true)?;
@@ -673,11 +733,12 @@ pub fn write_message(
     })
 }
 
-/// Scenario counts for `n` messages: shares of [`Scenario::MIX`] by largest remainder, each at
+/// Scenario counts for `n` messages: shares of the profile's mix by largest remainder, each at
 /// least once when `n` allows, in a seeded shuffle.
-pub fn schedule(n: usize, seed: u64) -> Vec<Scenario> {
-    let total: u32 = Scenario::MIX.iter().map(|(_, w)| w).sum();
-    let mut counts: Vec<(Scenario, usize, u64)> = Scenario::MIX
+pub fn schedule(n: usize, seed: u64, profile: Profile) -> Vec<Scenario> {
+    let mix = profile.mix();
+    let total: u32 = mix.iter().map(|(_, w)| w).sum();
+    let mut counts: Vec<(Scenario, usize, u64)> = mix
         .iter()
         .map(|&(s, w)| {
             let exact = n as u64 * u64::from(w);
@@ -723,10 +784,16 @@ pub struct Written {
 /// Writes `DIR/Maildir/{cur,new,tmp}` with `n` messages and `DIR/ground-truth.ndjson`.
 /// Messages are made in parallel; each from its own seeded generator, so the output does not
 /// depend on the number of threads.
-pub fn write_corpus(dir: &Path, n: usize, seed: u64, pki: &Pki) -> Result<Written, BoxError> {
+pub fn write_corpus(
+    dir: &Path,
+    n: usize,
+    seed: u64,
+    profile: Profile,
+    pki: &Pki,
+) -> Result<Written, BoxError> {
     use rayon::prelude::*;
     let maildir = make_maildir(dir)?;
-    let scenarios = schedule(n, seed);
+    let scenarios = schedule(n, seed, profile);
     let step = YEAR / n.max(1) as i64;
     let truths: Vec<Truth> = scenarios
         .par_iter()
@@ -735,7 +802,7 @@ pub fn write_corpus(dir: &Path, n: usize, seed: u64, pki: &Pki) -> Result<Writte
             let mut rng = message_rng(seed, i);
             // Dates rise with the index, so file names sort in generation order.
             let date = YEAR_START + i as i64 * step + rng.gen_range(0..step.max(1));
-            let plan = random_plan(scenario, date, &mut rng);
+            let plan = random_plan(scenario, date, profile, &mut rng);
             let name = format!("{date}.M{i}P0.corpus:2,S");
             write_message(&maildir, "cur", &name, &plan, pki, &mut rng)
         })

@@ -138,6 +138,7 @@ pub fn write_demo(dir: &Path, pki: &Pki) -> Result<Vec<Truth>, BoxError> {
             date,
             offset_minutes: 120,
             user_agent: e.user_agent,
+            style: corpus::Style::Classic,
         };
         let (sub, name) = if i == 0 {
             ("new", format!("{date}.M{i}P0.demo"))

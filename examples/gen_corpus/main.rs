@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen_corpus -- DIR N SEED   # N messages, e.g. 2000 42
+//! cargo run --release --example gen_corpus -- --profile office DIR N SEED   # ordinary sent items
 //! cargo run --release --example gen_corpus -- --demo DIR   # the bundled demo (testdata/demo)
 //! ```
 //!
@@ -13,6 +14,7 @@
 
 mod corpus;
 mod demo;
+mod office;
 mod people;
 mod text;
 
@@ -20,7 +22,8 @@ use corpus::BoxError;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: gen_corpus DIR N SEED\n       gen_corpus --demo DIR";
+const USAGE: &str =
+    "usage: gen_corpus [--profile mixed|office] DIR N SEED\n       gen_corpus --demo DIR";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -32,7 +35,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<(), BoxError> {
+fn run(mut args: Vec<String>) -> Result<(), BoxError> {
+    let profile = match args.iter().position(|a| a == "--profile") {
+        Some(i) => {
+            let name = args.get(i + 1).cloned().ok_or(USAGE)?;
+            args.drain(i..=i + 1);
+            match name.as_str() {
+                "mixed" => corpus::Profile::Mixed,
+                "office" => corpus::Profile::Office,
+                other => return Err(format!("unknown profile {other:?}\n{USAGE}").into()),
+            }
+        }
+        None => corpus::Profile::Mixed,
+    };
     let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/certs");
     let pki = corpus::Pki::load(&certs)?;
     let started = std::time::Instant::now();
@@ -46,7 +61,7 @@ fn run(args: Vec<String>) -> Result<(), BoxError> {
         [dir, n, seed] => {
             let n: usize = n.parse().map_err(|_| format!("N must be a number\n{USAGE}"))?;
             let seed: u64 = seed.parse().map_err(|_| format!("SEED must be a number\n{USAGE}"))?;
-            let written = corpus::write_corpus(&PathBuf::from(dir), n, seed, &pki)?;
+            let written = corpus::write_corpus(&PathBuf::from(dir), n, seed, profile, &pki)?;
             let elapsed = started.elapsed();
             println!(
                 "{} messages, {:.1} MB in {:.2} s",

@@ -1,7 +1,7 @@
 //! From a parsed message to the facts the rules judge: where the S/MIME layers are, what each
 //! envelope holds, which certificates its RecipientInfos name, and who can therefore decrypt.
 
-use super::skim::BodyHole;
+use super::skim::{BodyHole, PartHoles};
 use crate::address::Address;
 use crate::cert::Certificate;
 use crate::certs::CertStore;
@@ -150,8 +150,9 @@ struct Walk<'a, 's> {
     out: &'a mut Layers<'s>,
     /// Top-level envelope emptiness by part id, for the SmartReply rule.
     top_empty: HashMap<u32, bool>,
-    /// Top-level parts whose decoded bodies lack bytes (a skimmed parse, see [`super::skim`]).
-    holes: &'a HashMap<u32, BodyHole<'a>>,
+    /// Top-level parts whose decoded bodies lack bytes or were cut out (a skimmed parse, see
+    /// [`super::skim`]).
+    holes: &'a PartHoles<'a>,
     /// A body with a hole needed its missing bytes: the result is void.
     needs_full: bool,
 }
@@ -166,7 +167,7 @@ pub fn analyse<'s>(
     let located = smime::locate_bounded(msg);
     note_limits(&mut out, &located.limits, "");
     let layers = located.layers;
-    let no_holes = HashMap::new();
+    let no_holes = PartHoles::default();
     let mut walk = Walk {
         store,
         keep_bytes: !keys.is_empty(),
@@ -181,17 +182,25 @@ pub fn analyse<'s>(
 }
 
 /// [`analyse`] of a skimmed parse: `holes` says which top-level parts lack bytes of their
-/// decoded body. `None` when some S/MIME layer needs those bytes (not an envelope, or the hole
-/// is not inside its ciphertext): the caller must analyse the full parse instead.
+/// decoded body, and which bodies were cut out whole. `None` when some S/MIME layer needs
+/// missing bytes (not an envelope, or the hole is not inside its ciphertext), or when a cut-out
+/// text body would be read (by the blank-reply rule, for an S/MIME layer below the top level):
+/// the caller must analyse the full parse instead.
 pub(crate) fn analyse_skimmed<'s>(
     msg: &mail_parser::Message<'_>,
     store: &'s CertStore,
-    holes: &HashMap<u32, BodyHole<'_>>,
+    holes: &PartHoles<'_>,
 ) -> Option<Layers<'s>> {
     let mut out = Layers::default();
     let located = smime::locate_bounded(msg);
     note_limits(&mut out, &located.limits, "");
     let layers = located.layers;
+    let reads_text = |l: &SmimeLayer<'_>| {
+        l.placement == Placement::Nested && l.kind != SmimeKind::DetachedSignature
+    };
+    if holes.text && layers.iter().any(reads_text) {
+        return None;
+    }
     let mut walk = Walk {
         store,
         keep_bytes: false,
@@ -304,8 +313,14 @@ impl<'s> Walk<'_, 's> {
                 SmimeKind::CertsOnly => continue,
                 _ => {}
             }
+            if top && self.holes.is_unread(layer.part_id) {
+                // Cut out as unread, yet a layer whose body is read: the walk and the audit
+                // disagree.
+                self.needs_full = true;
+                return;
+            }
             let filled: Vec<u8>;
-            let inspected = match self.holes.get(&layer.part_id).filter(|_| top) {
+            let inspected = match self.holes.base64.get(&layer.part_id).filter(|_| top) {
                 None => cms::inspect(layer.bytes),
                 Some(hole) => match inspect_with_hole(layer.bytes, hole) {
                     Some(result) => result,
@@ -355,8 +370,15 @@ impl<'s> Walk<'_, 's> {
                     }
                     // The signed content is a MIME entity (RFC 8551 §3.5.1); an envelope that is
                     // the whole content of a message-level signature is the message itself.
-                    let Some(inner) = crate::message::OutgoingMessage::parser().parse(content)
-                    else {
+                    // Bodies inside it that the audit never reads are cut out first (it is
+                    // often a whole message with attachments); any doubt parses it whole.
+                    let parser = crate::message::OutgoingMessage::shared_parser();
+                    let skimmed = super::skim::skim_unread(content);
+                    let copy = skimmed.as_ref().and_then(|s| {
+                        let msg = parser.parse(&s.bytes)?;
+                        s.holes_by_part(content, &msg).map(|_| msg)
+                    });
+                    let Some(inner) = copy.or_else(|| parser.parse(content)) else {
                         continue;
                     };
                     let located = smime::locate_bounded(&inner);
@@ -406,13 +428,15 @@ thread_local! {
 /// The bytes a skimmed body lacks, fetched from their base64 text when the BER walk reads them.
 struct HoleBytes<'h, 'r> {
     hole: &'h BodyHole<'r>,
+    /// Missing bytes decoded up front at the hole's start ([`BodyHole::prefix`]).
+    decoded: usize,
     /// Where the last fetch found its letters: the walk reads forward.
     cursor: std::cell::Cell<(usize, usize)>,
 }
 
 impl crate::ber::Missing for HoleBytes<'_, '_> {
     fn range(&self) -> std::ops::Range<usize> {
-        self.hole.at..self.hole.at + self.hole.len
+        self.hole.at + self.decoded..self.hole.at + self.hole.len
     }
 
     fn fetch(&self, at: usize, out: &mut [u8]) -> bool {
@@ -420,17 +444,23 @@ impl crate::ber::Missing for HoleBytes<'_, '_> {
     }
 
     fn fork(&self) -> Option<Box<dyn crate::ber::Missing + Send + '_>> {
-        Some(Box::new(HoleBytes { hole: self.hole, cursor: std::cell::Cell::new((0, 0)) }))
+        Some(Box::new(HoleBytes {
+            hole: self.hole,
+            decoded: self.decoded,
+            cursor: std::cell::Cell::new((0, 0)),
+        }))
     }
 }
 
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
-/// length with whatever bytes in the hole (the walk fetches the few it reads, see
-/// [`cms::inspect_with_hole`], so a reused buffer does).
+/// length, the first [`skim::PREFIX`](super::skim::PREFIX) missing bytes decoded (where the
+/// RecipientInfos are) and whatever bytes in the rest of the hole (the walk fetches the few it
+/// reads, see [`cms::inspect_with_hole`], so a reused buffer does).
 fn inspect_with_hole(
     kept: &[u8],
     hole: &BodyHole<'_>,
 ) -> Option<Result<CmsSummary, cms::CmsError>> {
+    let prefix = hole.prefix(super::skim::PREFIX)?;
     let head = kept.get(..hole.at)?;
     let tail = kept.get(hole.at..)?;
     let len = kept.len().checked_add(hole.len)?;
@@ -444,8 +474,10 @@ fn inspect_with_hole(
             *full = vec![0u8; len];
         }
         full.get_mut(..hole.at)?.copy_from_slice(head);
+        full.get_mut(hole.at..hole.at + prefix.len())?.copy_from_slice(&prefix);
         full.get_mut(tail_at..len)?.copy_from_slice(tail);
-        let missing = HoleBytes { hole, cursor: std::cell::Cell::new((0, 0)) };
+        let missing =
+            HoleBytes { hole, decoded: prefix.len(), cursor: std::cell::Cell::new((0, 0)) };
         let result = cms::inspect_with_hole(full.get(..len)?, &missing);
         if full.len() > SCRATCH_KEEP {
             *full = Vec::new();
@@ -510,10 +542,10 @@ mod tests {
         let headers = mime::Headers::new().with("From", "alice@example.com");
         let entity = mime::pkcs7_mime_entity(envelope, mime::SmimeType::EnvelopedData);
         let raw = mime::message(&headers, &entity);
-        let skimmed = skim::skim(&raw).expect("skimmed");
+        let skimmed = skim::skim(&raw, true).expect("skimmed");
         let msg = crate::message::OutgoingMessage::parser().parse(&skimmed.bytes).expect("parsed");
         let holes = skimmed.holes_by_part(&raw, &msg).expect("holes where expected");
-        let (&id, hole) = holes.iter().next().expect("one hole");
+        let (&id, hole) = holes.base64.iter().next().expect("one hole");
         assert!(hole.len > envelope.len() / 2, "most of the body is cut out");
         let kept = msg.parts.get(id as usize).expect("part").contents();
         inspect_with_hole(kept, hole).map(Result::ok)

@@ -114,10 +114,11 @@ pub(crate) fn examine<'s>(
         Err(crate::Error::Message { reason, .. }) => return Err(reason),
         Err(e) => return Err(e.to_string()),
     };
-    // Large base64 bodies are skimmed unless the envelopes are to be decrypted (which needs
-    // their every byte); any doubt about the skimmed parse falls back to the full one.
-    let skimmed = if skim && options.keys.is_empty() { skim::skim(raw) } else { None };
-    let parser = OutgoingMessage::parser();
+    // Bodies the audit does not read are cut out, and large S/MIME bodies skimmed, unless the
+    // envelopes are to be decrypted (which needs their every byte); any doubt about the
+    // skimmed parse falls back to the full one.
+    let skimmed = if skim && options.keys.is_empty() { skim::skim(raw, true) } else { None };
+    let parser = OutgoingMessage::shared_parser();
     let skimmed_parse = skimmed.as_ref().and_then(|s| {
         let msg = parser.parse(&s.bytes)?;
         let holes = s.holes_by_part(raw, &msg)?;

@@ -19,27 +19,57 @@
 //! original except for those bodies' decoded bytes, which lack the hole's. The caller must use
 //! such a body only through [`crate::cms`]'s hole-aware inspection, and fall back to parsing the
 //! original whenever a check fails.
+//!
+//! Bodies the audit never reads are cut out whole ([`HoleKind::Unread`]): every part that is not
+//! an S/MIME layer it reads (the audit classifies parts by their headers only, see
+//! [`crate::smime::layer_kind`]; detached signatures and certificate bundles are only noted),
+//! not a multipart and not a message, whatever its encoding: attachments, signatures, and the
+//! text bodies. A text body is read by one rule only, the
+//! blank-reply rule, and only when the message has an S/MIME layer below its top level; the
+//! analysis checks that on the parse of the copy and falls back to the full parse when such a
+//! layer is there ([`PartHoles::text`]). Such a cut removes the body up to the line break before
+//! the next delimiter, so that the copy's structure is the original's: the part keeps its
+//! headers and an empty body.
 
+use crate::smime::SmimeKind;
 use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 use std::collections::HashMap;
 
-/// Bodies shorter than this (in base64 text) are left whole.
-pub const MIN_BODY: usize = 16 * 1024;
+/// S/MIME bodies shorter than this (in base64 text) are left whole.
+pub const MIN_BODY: usize = 2 * 1024;
 /// Most bytes one [`BodyHole::fetch`] decodes (a BER identifier and length).
 pub const MAX_FETCH: usize = 16;
-/// Base64 text kept at the start of a skimmed body: 8 KiB of text, 6 KiB decoded, room for the
-/// RecipientInfos of a dozen recipients or more (with more, the hole is filled, see
-/// [`BodyHole::fill`]).
-const KEEP_HEAD: usize = 8 * 1024;
+/// Decoded bytes of a cut S/MIME body that the analysis decodes up front ([`BodyHole::prefix`]):
+/// room for the RecipientInfos of a dozen recipients or more (with more, the hole is filled,
+/// see [`BodyHole::fill`]). The whole run is cut, so that mail-parser, whose decoder takes a
+/// few dozen instructions a byte, decodes none of it.
+pub const PREFIX: usize = 6 * 1024;
 /// Base64 text kept at the end: what follows an AuthEnvelopedData's ciphertext (attributes,
 /// MAC) and the closing of indefinite lengths.
 const KEEP_TAIL: usize = 1024;
 /// Most MIME parts the walk visits; beyond that it stops proposing holes.
 const MAX_PARTS: usize = 1_000;
+/// Messages shorter than this are parsed whole: the walk would cost more than it saves.
+pub const MIN_MESSAGE: usize = 4 * 1024;
+/// Unread bodies shorter than this are left in.
+const MIN_UNREAD: usize = 256;
 
-/// A run of base64 text cut out of a body.
+/// What a hole removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoleKind {
+    /// A run of base64 text in the middle of an S/MIME body: the body's missing bytes can be
+    /// fetched from it ([`BodyHole`]).
+    Base64,
+    /// The whole body of a part the audit does not read; `text` when it is a `text/plain` or
+    /// `text/html` body (read only by the blank-reply rule, see [`PartHoles::text`]).
+    Unread { text: bool },
+}
+
+/// A run of text cut out of a body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hole {
+    /// What it removed.
+    pub kind: HoleKind,
     /// Where the part's body starts in the skimmed copy (mail-parser's `offset_body`).
     pub body_at: usize,
     /// Where the run was cut out, in the skimmed copy.
@@ -172,6 +202,27 @@ impl BodyHole<'_> {
     }
 }
 
+impl BodyHole<'_> {
+    /// The first `max` (at most) missing bytes, decoded from the removed text with the
+    /// `base64` crate; `None` if the text does not decode (it is pure base64 in whole groups,
+    /// so it always does unless the hole was not made by [`skim`]).
+    pub fn prefix(&self, max: usize) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let wanted = max.min(self.len).div_ceil(3) * 4;
+        let mut letters = Vec::with_capacity(wanted + 4);
+        for line in self.text.split(|&b| is_space(b)) {
+            if letters.len() >= wanted {
+                break;
+            }
+            letters.extend_from_slice(line.get(..wanted - letters.len()).unwrap_or(line));
+        }
+        letters.truncate(letters.len() / 4 * 4);
+        let mut out = base64::engine::general_purpose::STANDARD.decode(&letters).ok()?;
+        out.truncate(max.min(self.len));
+        Some(out)
+    }
+}
+
 /// A copy of a message with holes cut in its large base64 bodies.
 #[derive(Debug)]
 pub struct Skimmed {
@@ -181,12 +232,47 @@ pub struct Skimmed {
     pub holes: Vec<Hole>,
 }
 
-/// Cuts the large base64 bodies of `raw`; `None` when there is nothing worth cutting.
-pub fn skim(raw: &[u8]) -> Option<Skimmed> {
-    if raw.len() < MIN_BODY {
+/// The holes of a skimmed copy, checked against mail-parser's parse of it, by part id.
+#[derive(Debug, Default)]
+pub struct PartHoles<'r> {
+    /// S/MIME bodies that lack bytes, and the base64 text they come from.
+    pub base64: HashMap<u32, BodyHole<'r>>,
+    /// Parts whose bodies were cut out whole: they must not be read.
+    pub unread: Vec<u32>,
+    /// Some cut-out body is a `text/plain` or `text/html` body: the parse is void if the
+    /// blank-reply rule would read one (an S/MIME layer below the top level).
+    pub text: bool,
+}
+
+impl PartHoles<'_> {
+    /// Whether the part's body was cut out whole.
+    pub fn is_unread(&self, part_id: u32) -> bool {
+        self.unread.contains(&part_id)
+    }
+}
+
+/// Cuts the large base64 bodies of S/MIME parts and the bodies the audit does not read;
+/// `None` when there is nothing worth cutting. With `text`, `text/plain` and `text/html`
+/// bodies are cut as well.
+pub fn skim(raw: &[u8], text: bool) -> Option<Skimmed> {
+    if raw.len() < MIN_MESSAGE {
         return None;
     }
-    let cuts = propose(raw);
+    skim_with(raw, text, true)
+}
+
+/// [`skim`] that cuts only bodies the audit never reads, text included, and leaves S/MIME
+/// bodies whole: for a MIME entity whose layers are inspected without holes (the content of an
+/// opaque signature).
+pub fn skim_unread(raw: &[u8]) -> Option<Skimmed> {
+    skim_with(raw, true, false)
+}
+
+fn skim_with(raw: &[u8], text: bool, smime: bool) -> Option<Skimmed> {
+    if raw.len() < MIN_MESSAGE {
+        return None;
+    }
+    let cuts = propose(raw, text, smime);
     if cuts.is_empty() {
         return None;
     }
@@ -198,6 +284,7 @@ pub fn skim(raw: &[u8]) -> Option<Skimmed> {
         let shift = from - bytes.len();
         bytes.extend_from_slice(raw.get(from..cut.start)?);
         holes.push(Hole {
+            kind: cut.kind,
             body_at: cut.body - shift,
             cut_at: bytes.len(),
             head_decoded: cut.head_letters / 4 * 3,
@@ -214,19 +301,32 @@ pub fn skim(raw: &[u8]) -> Option<Skimmed> {
 
 impl Skimmed {
     /// Checks the holes against mail-parser's parse of the copy and returns, by part id, where
-    /// each skimmed body lacks bytes (`raw`: the original); `None` if any hole is not where the walk expected.
-    pub fn holes_by_part<'r>(
-        &'r self,
-        raw: &'r [u8],
-        msg: &Message<'_>,
-    ) -> Option<HashMap<u32, BodyHole<'r>>> {
-        let mut out = HashMap::with_capacity(self.holes.len());
+    /// each skimmed body lacks bytes (`raw`: the original); `None` if any hole is not where the
+    /// walk expected.
+    pub fn holes_by_part<'r>(&'r self, raw: &'r [u8], msg: &Message<'_>) -> Option<PartHoles<'r>> {
+        let mut out = PartHoles::default();
         for hole in &self.holes {
             let (id, part) = msg
                 .parts
                 .iter()
                 .enumerate()
                 .find(|(_, p)| usize::try_from(p.offset_body).ok() == Some(hole.body_at))?;
+            let id = u32::try_from(id).ok()?;
+            let inside = usize::try_from(part.offset_end).is_ok_and(|end| end >= hole.cut_at);
+            if let HoleKind::Unread { text } = hole.kind {
+                // The part the walk cut is the part mail-parser found there, with its body
+                // (empty now) starting where the cut did, and the audit does not read it.
+                let sound = inside
+                    && hole.cut_at == hole.body_at
+                    && unread_kind(part) == Some(text)
+                    && !matches!(part.body, PartType::Message(_) | PartType::Multipart(_));
+                if !sound || out.unread.contains(&id) {
+                    return None;
+                }
+                out.unread.push(id);
+                out.text |= text;
+                continue;
+            }
             // A text body (text/csv, ...) is decoded to a string that nobody reads; only binary
             // bodies, which S/MIME layers are, must decode to the expected head.
             let decoded = match &part.body {
@@ -237,12 +337,11 @@ impl Skimmed {
             let sound = part.encoding == Encoding::Base64
                 && !part.is_encoding_problem
                 && skimmable(part)
-                && usize::try_from(part.offset_end).is_ok_and(|end| end >= hole.cut_at)
+                && inside
                 && decoded >= hole.head_decoded;
             if !sound {
                 return None;
             }
-            let id = u32::try_from(id).ok()?;
             let text = raw.get(hole.removed.clone())?;
             let run = raw.get(hole.run.clone())?;
             let body_hole = BodyHole {
@@ -252,12 +351,34 @@ impl Skimmed {
                 run,
                 blocks: &hole.blocks,
             };
-            if out.insert(id, body_hole).is_some() {
+            if out.base64.insert(id, body_hole).is_some() {
                 return None;
             }
         }
         Some(out)
     }
+}
+
+/// Whether the audit never reads the part's body: `Some(false)` for an attachment, any body
+/// that is no S/MIME layer, and a detached signature or certificate bundle (layers the audit
+/// only notes), `Some(true)` for a `text/plain` or `text/html` body (or one without
+/// Content-Type), `None` for the other S/MIME layers, multiparts and messages, which must stay.
+fn unread_kind(part: &MessagePart<'_>) -> Option<bool> {
+    match crate::smime::layer_kind(part) {
+        Some(SmimeKind::DetachedSignature | SmimeKind::CertsOnly) => return Some(false),
+        Some(_) => return None,
+        None => {}
+    }
+    let Some(ct) = part.content_type() else { return Some(true) };
+    let ctype = ct.ctype();
+    if ctype.eq_ignore_ascii_case("multipart") || ctype.eq_ignore_ascii_case("message") {
+        return None;
+    }
+    let subtype = ct.subtype().unwrap_or_default();
+    Some(
+        ctype.eq_ignore_ascii_case("text")
+            && (subtype.eq_ignore_ascii_case("plain") || subtype.eq_ignore_ascii_case("html")),
+    )
 }
 
 /// Whether a part's body may be skimmed: base64, with a Content-Type that mail-parser does not
@@ -278,6 +399,7 @@ fn skimmable(part: &MessagePart<'_>) -> bool {
 
 /// A run to cut out of `raw`.
 struct Cut {
+    kind: HoleKind,
     /// Start of the body it is in.
     body: usize,
     start: usize,
@@ -292,9 +414,11 @@ struct Cut {
     blocks: Vec<u8>,
 }
 
-/// Walks the MIME structure as mail-parser does and proposes the runs to cut.
-fn propose(raw: &[u8]) -> Vec<Cut> {
-    let parser = MessageParser::new().with_mime_headers();
+/// Walks the MIME structure as mail-parser does and proposes the runs to cut (with `text`, in
+/// `text/plain` and `text/html` bodies too; with `smime`, in S/MIME bodies).
+fn propose(raw: &[u8], text: bool, smime: bool) -> Vec<Cut> {
+    static PARSER: std::sync::OnceLock<MessageParser> = std::sync::OnceLock::new();
+    let parser = PARSER.get_or_init(|| MessageParser::new().with_mime_headers());
     let mut cuts = Vec::new();
     let mut boundaries: Vec<Vec<u8>> = Vec::new();
     let mut pos = 0;
@@ -315,16 +439,34 @@ fn propose(raw: &[u8]) -> Vec<Cut> {
                 }
             }
         }
+        let unread = unread_kind(part).filter(|&is_text| text || !is_text);
         let mut scan_from = body;
-        if skimmable(part) {
+        if smime && unread.is_none() && skimmable(part) {
             if let Some(cut) = cut_in(raw, body) {
                 scan_from = cut.end;
                 cuts.push(cut);
             }
         }
         // The part ends at the innermost open boundary; closing delimiters pop outward.
-        let Some(mut boundary) = boundaries.last() else { break };
+        let Some(mut boundary) = boundaries.last() else {
+            // A single-part message: its body runs to the end.
+            if let Some(is_text) = unread {
+                cuts.extend(unread_cut(raw, body, raw.len(), is_text));
+            }
+            break;
+        };
         let Some(at) = find_delimiter(raw, scan_from, boundary) else { break };
+        if let Some(is_text) = unread {
+            // Up to the line break that belongs to the delimiter (RFC 2046 5.1.1).
+            let line_break = if raw.get(at.wrapping_sub(2)..at) == Some(b"\r\n") {
+                Some(at - 2)
+            } else if at > 0 && raw.get(at - 1) == Some(&b'\n') {
+                Some(at - 1)
+            } else {
+                None
+            };
+            cuts.extend(line_break.and_then(|end| unread_cut(raw, body, end, is_text)));
+        }
         pos = at + 2 + boundary.len();
         while raw.get(pos..pos + 2) == Some(b"--") {
             boundaries.pop();
@@ -336,6 +478,23 @@ fn propose(raw: &[u8]) -> Vec<Cut> {
         pos = skip_crlf(raw, pos);
     }
     cuts
+}
+
+/// The whole body `body..end` of a part the audit does not read, if it is worth cutting.
+fn unread_cut(raw: &[u8], body: usize, end: usize, text: bool) -> Option<Cut> {
+    if end < body + MIN_UNREAD || end > raw.len() {
+        return None;
+    }
+    Some(Cut {
+        kind: HoleKind::Unread { text },
+        body,
+        start: body,
+        end,
+        head_letters: 0,
+        letters: 0,
+        run: 0,
+        blocks: Vec::new(),
+    })
 }
 
 /// Where the body of the entity whose headers start at `pos` starts: after the first empty
@@ -365,17 +524,10 @@ fn header_end(raw: &[u8], pos: usize) -> Option<usize> {
 /// The position of the next `--boundary` at or after `from` (anywhere, as mail-parser looks).
 fn find_delimiter(raw: &[u8], from: usize, boundary: &[u8]) -> Option<usize> {
     let rest = raw.get(from..)?;
-    let mut i = 0;
-    while let Some(dash) = rest.get(i..)?.iter().position(|&b| b == b'-') {
-        let at = i + dash;
-        if rest.get(at + 1) == Some(&b'-')
-            && rest.get(at + 2..at + 2 + boundary.len()) == Some(boundary)
-        {
-            return Some(from + at);
-        }
-        i = at + 1;
-    }
-    None
+    let mut delimiter = Vec::with_capacity(boundary.len() + 2);
+    delimiter.extend_from_slice(b"--");
+    delimiter.extend_from_slice(boundary);
+    memchr::memmem::find(rest, &delimiter).map(|at| from + at)
 }
 
 /// mail-parser's `skip_crlf`: spaces, tabs and CRs up to and including one LF.
@@ -397,12 +549,8 @@ fn cut_in(raw: &[u8], body: usize) -> Option<Cut> {
     if run < MIN_BODY {
         return None;
     }
-    // Head: KEEP_HEAD bytes, then up to a multiple of four letters.
-    let (mut start, mut head_letters) = (KEEP_HEAD, clean_run(text.get(..KEEP_HEAD)?, None).1);
-    while head_letters % 4 != 0 {
-        head_letters += usize::from(!is_space(*text.get(start)?));
-        start += 1;
-    }
+    // From the body's start: the analysis decodes the head itself ([`BodyHole::prefix`]).
+    let (start, head_letters) = (0, 0);
     // Tail: KEEP_TAIL bytes, moved forward until the run is a multiple of four letters.
     let mut end = run.checked_sub(KEEP_TAIL).filter(|&e| e > start)?;
     let tail_letters = clean_run(text.get(end..run)?, None).1;
@@ -412,6 +560,7 @@ fn cut_in(raw: &[u8], body: usize) -> Option<Cut> {
         end += 1;
     }
     Some(Cut {
+        kind: HoleKind::Base64,
         body,
         start: body + start,
         end: body + end,
@@ -832,6 +981,6 @@ mod tests {
     fn small_messages_are_not_skimmed() {
         let raw =
             b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n";
-        assert!(skim(raw).is_none());
+        assert!(skim(raw, true).is_none());
     }
 }

@@ -131,6 +131,44 @@ pub fn text_entity(text: &str) -> Vec<u8> {
     out
 }
 
+/// A text entity (`text/plain`, `text/html`, ...) in UTF-8 with quoted-printable transfer
+/// encoding (RFC 2045 §6.7), as Outlook and Apple Mail write bodies with long lines or
+/// non-ASCII text: `=XX` for bytes outside printable ASCII and for `=`, soft line breaks (`=`
+/// at the end of a line) keeping lines within 76 characters, hard line breaks as CRLF, and
+/// white space before a line break encoded.
+pub fn quoted_printable_entity(subtype: &str, text: &str) -> Vec<u8> {
+    let mut out = format!(
+        "Content-Type: text/{subtype}; charset=utf-8\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    )
+    .into_bytes();
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
+        let mut column = 0;
+        for (j, &b) in line.iter().enumerate() {
+            let last = j + 1 == line.len();
+            let literal =
+                (b == b' ' || b == b'\t') && !last || (33..=126).contains(&b) && b != b'=';
+            let width = if literal { 1 } else { 3 };
+            // A soft break leaves room for the `=` that ends the line.
+            if column + width > 75 {
+                out.extend_from_slice(b"=\r\n");
+                column = 0;
+            }
+            if literal {
+                out.push(b);
+            } else {
+                out.extend_from_slice(format!("={b:02X}").as_bytes());
+            }
+            column += width;
+        }
+    }
+    out
+}
+
 /// A file attached with base64: `Content-Type: TYPE; name="FILE"` and
 /// `Content-Disposition: attachment; filename="FILE"`.
 pub fn attachment_entity(content_type: &str, filename: &str, data: &[u8]) -> Vec<u8> {

@@ -55,7 +55,7 @@ pub fn run(ctx: &Context<'_, '_>) -> Vec<Finding> {
 /// Whether decrypted content shows a blank body to its reader (`decrypt::inspect_inner`), or
 /// `None` when it is not a MIME entity at all (an encrypted file rather than a message).
 pub fn decrypted_body_is_blank(plaintext: &[u8]) -> Option<bool> {
-    let msg = crate::message::OutgoingMessage::parser().parse(plaintext)?;
+    let msg = crate::message::OutgoingMessage::shared_parser().parse(plaintext)?;
     if msg.headers().is_empty() {
         return None;
     }
