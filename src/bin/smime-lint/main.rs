@@ -5,9 +5,11 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod built;
 mod certs;
 mod check;
 mod common;
+mod input;
 mod output;
 
 use clap::{Parser, Subcommand};
