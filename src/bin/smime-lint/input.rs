@@ -10,8 +10,9 @@ pub const DEFAULT_MAX_MESSAGE: u64 = 64 * 1024 * 1024;
 /// Why a message could not be read whole.
 #[derive(Debug)]
 pub enum ReadError {
-    /// More than `limit` bytes.
-    TooLarge { limit: u64 },
+    /// More than `limit` bytes: `head` holds the first `limit + 1` bytes read, the rest is
+    /// still unread in the source.
+    TooLarge { limit: u64, head: Vec<u8> },
     /// Reading failed.
     Io(io::Error),
 }
@@ -21,7 +22,7 @@ pub fn read_limited(source: &mut impl Read, limit: u64) -> Result<Vec<u8>, ReadE
     let mut head = Vec::new();
     match source.take(limit.saturating_add(1)).read_to_end(&mut head) {
         Err(error) => Err(ReadError::Io(error)),
-        Ok(_) if head.len() as u64 > limit => Err(ReadError::TooLarge { limit }),
+        Ok(_) if head.len() as u64 > limit => Err(ReadError::TooLarge { limit, head }),
         Ok(_) => Ok(head),
     }
 }
@@ -52,7 +53,7 @@ mod tests {
         let data = [b'x'; 100];
         assert_eq!(read_limited(&mut &data[..], 100).unwrap().len(), 100);
         match read_limited(&mut &data[..], 99) {
-            Err(ReadError::TooLarge { limit: 99 }) => {}
+            Err(ReadError::TooLarge { limit: 99, head }) => assert_eq!(head.len(), 100),
             other => panic!("{other:?}"),
         }
         assert!(read_limited(&mut &b""[..], 10).unwrap().is_empty());
