@@ -270,6 +270,10 @@ fn a_configuration_file_keeps_the_client_command_line_short() {
     let sent = sendmail(&["--config", &config, "--at", AT, "--", "carol@example.org"], &message);
     assert_eq!(sent.status.code(), Some(0), "{}", stderr(&sent));
     assert_eq!(fake.args(), ["carol@example.org"]);
+    // sendmail's -h (hop count) is refused, not taken for a request for help (exit 0).
+    let hop = sendmail(&["--config", &config, "-h", "3", "carol@example.org"], &message);
+    assert_eq!(hop.status.code(), Some(EX_USAGE), "{}", stderr(&hop));
+    assert!(stderr(&hop).contains("\"-h\""), "{}", stderr(&hop));
     // Naming the real sendmail again after `--` is caught, not taken for a recipient.
     let twice = sendmail(
         &["--config", &config, "--at", AT, "--", "/usr/sbin/sendmail", "--", "carol@example.org"],

@@ -48,11 +48,17 @@ pub mod sysexits {
 }
 use sysexits::*;
 
+/// No `-h`: it is sendmail's hop count, and a client's `-h` must be refused, never answered
+/// with help and exit status 0 (the client would think the message sent).
 #[derive(Args, Debug)]
+#[command(disable_help_flag = true)]
 pub struct SendmailArgs {
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
     #[command(flatten)]
     store: StoreArgs,
-    /// Settings from a TOML file: sendmail, certs, trust, keep, max_size, [policy].
+    /// Settings from a TOML file: sendmail, certs, trust, keep, max_size and a policy table.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Save each message that is not sent (refused, or the real sendmail failed) in DIR.
