@@ -43,7 +43,10 @@
 //! per-certificate reasons), [`harvest`] (certificates from signed mail), [`decrypt`] (the
 //! owner's view of their sent items), [`smartreply`] (the blank-reply shape), [`compose`],
 //! [`audit`], and [`scan`] (Maildir, mbox and folders, in parallel and in order). [`build`] makes
-//! S/MIME messages for tests and corpora.
+//! S/MIME messages for tests and corpora. At the moment of sending, [`gateway::verdict()`] judges
+//! a built message against its real recipients, for every hook: the milter, `smime-lint check`
+//! and `smime-lint sendmail`, and (feature `lettre`) `lettre_guard`, a wrapper around any lettre
+//! transport.
 //!
 //! Two error worlds stay apart: [`Error`] means the tool *could not evaluate* (bad input, I/O);
 //! [`Reason`] and [`audit::Finding`] are *results*. Evaluation never reads the clock.
@@ -61,6 +64,8 @@ pub mod decrypt;
 pub mod error;
 pub mod gateway;
 pub mod harvest;
+#[cfg(feature = "lettre")]
+pub mod lettre_guard;
 pub mod message;
 pub mod name;
 pub mod reason;

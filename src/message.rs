@@ -333,7 +333,7 @@ fn starts_with_header_field(raw: &[u8]) -> bool {
 /// Appends the mailboxes of one address header. Groups contribute their members (RFC 5322
 /// §3.4: the display name of a group is not an address); an empty group such as
 /// `Undisclosed recipients:;` contributes none.
-fn read_mailboxes(
+pub(crate) fn read_mailboxes(
     value: &HeaderValue<'_>,
     header: &'static str,
     list: &mut Vec<Mailbox>,

@@ -12,12 +12,15 @@ use crate::usable::{AddressStatus, CertVerdict};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-/// `{"decision", "intent", "recipients", "sender", "status", "warnings"}`.
+/// `{"decision", "intent", "question", "recipients", "sender", "status", "warnings"}`;
+/// `question` is always `would-be`: the decision says what a draft *would be* (a built message
+/// is judged by the gateway verdict instead, `"question": "is"`).
 impl Serialize for ComposeDecision<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(6))?;
+        let mut map = s.serialize_map(Some(7))?;
         map.serialize_entry("decision", &self.decision)?;
         map.serialize_entry("intent", &self.intent)?;
+        map.serialize_entry("question", "would-be")?;
         map.serialize_entry("recipients", &self.recipients)?;
         map.serialize_entry(
             "sender",

@@ -52,11 +52,13 @@
 //! through.
 
 mod envelope;
+mod headers;
 mod policy;
 mod reply;
 mod verdict;
 
 pub use envelope::{Envelope, EnvelopeRecipient};
+pub use headers::HeaderRecipients;
 pub use policy::{Action, GatewayPolicy, PolicyError};
 pub use reply::{SmtpReply, MAX_LINES, MAX_LINE_TEXT};
 pub use verdict::{RecipientVerdict, Verdict};
@@ -80,6 +82,32 @@ pub fn verdict(
     guarded.unwrap_or_else(|_| {
         verdict::internal_error(envelope, policy, "internal error while checking the message")
     })
+}
+
+/// Whether `raw` is a *built* S/MIME message, to be judged as it is (the [`verdict`]) rather
+/// than recomputed as a draft: an envelope carries the message (at the top, inside a
+/// signature, or left beside a blank body by a SmartReply server, in any layer the audit
+/// finds), or an S/MIME part cannot be parsed. Plain mail, signed-only mail and mail with a
+/// deliberately attached `.p7m` are not; neither is input that is not mail at all.
+///
+/// ```
+/// use smime_lint::gateway::is_built;
+/// assert!(is_built(&std::fs::read("testdata/audit/ios71-reply-all.eml").unwrap()));
+/// assert!(is_built(&std::fs::read("testdata/smartreply/sr-empty-text.eml").unwrap()));
+/// assert!(!is_built(&std::fs::read("testdata/check/ios71-reply-all-draft.eml").unwrap()));
+/// assert!(!is_built(&std::fs::read("testdata/audit/signed-only.eml").unwrap()));
+/// ```
+pub fn is_built(raw: &[u8]) -> bool {
+    let store = CertStore::new();
+    let options = crate::audit::AuditOptions::default();
+    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match crate::audit::examine(raw, &store, &options, true) {
+            Ok(examined) => examined.layers.is_encrypted() || !examined.layers.malformed.is_empty(),
+            Err(_) => false,
+        }
+    }));
+    // A panic while looking: the (equally guarded) verdict decides, never the draft path.
+    guarded.unwrap_or(true)
 }
 
 /// The verdict when the message could not be checked at all (a time-out, a size limit, an I/O

@@ -45,6 +45,28 @@ impl SmtpReply {
     pub fn is_transient(&self) -> bool {
         (400..500).contains(&self.code)
     }
+
+    /// The text as one paragraph of sentences, without the codes: what a client-side hook
+    /// (the sendmail guard, the lettre guard) shows a person.
+    ///
+    /// ```
+    /// use smime_lint::gateway::SmtpReply;
+    /// let r = SmtpReply::new(550, "5.7.1", &["Refused: 1 cannot read it:".into(), "dan@example.net: no certificate".into(), "What to do: ask Dan".into()]);
+    /// assert_eq!(r.paragraph(), "Refused: 1 cannot read it: dan@example.net: no certificate. What to do: ask Dan.");
+    /// ```
+    pub fn paragraph(&self) -> String {
+        let mut out = String::new();
+        for line in self.lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+            if !out.is_empty() {
+                out.push_str(if out.ends_with(['.', ':', ';', '!', '?']) { " " } else { ". " });
+            }
+            out.push_str(line);
+        }
+        if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+            out.push('.');
+        }
+        out
+    }
 }
 
 /// The reply as it goes on the wire: `550-5.7.1 first\r\n550 5.7.1 last`, without the final
@@ -105,6 +127,14 @@ mod tests {
         for line in r.to_string().split("\r\n") {
             assert!(line.len() + 2 <= 512, "{line}");
         }
+    }
+
+    #[test]
+    fn a_long_reply_reads_as_one_paragraph() {
+        let many: Vec<String> = (0..3).map(|i| format!("line {i}")).collect();
+        let r = SmtpReply::new(451, "4.7.0", &many);
+        assert_eq!(r.paragraph(), "line 0. line 1. line 2.");
+        assert_eq!(SmtpReply::new(550, "5.7.1", &[]).paragraph(), "");
     }
 
     #[test]

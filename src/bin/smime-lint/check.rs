@@ -1,6 +1,9 @@
-//! `smime-lint check`: the compose-time decision for a draft (the JSON is in the README).
+//! `smime-lint check`: the compose-time decision for a draft (the JSON is in the README); a
+//! message that is already S/MIME-encrypted is judged as built (`built.rs`).
 
+use crate::built::{self, BuiltCheck};
 use crate::common::{parse_time, StoreArgs};
+use crate::input::{human_size, read_limited, ReadError, DEFAULT_MAX_MESSAGE};
 use crate::output::{self, key_description, CliError};
 use crate::Outcome;
 use clap::{Args, ValueEnum};
@@ -34,9 +37,13 @@ pub struct CheckArgs {
     /// Output: `human` (a headline and a line per recipient) or `json` (one JSON object).
     #[arg(long, value_enum, value_name = "FORMAT", default_value = "human")]
     format: Format,
-    /// A draft (.eml) whose From/To/Cc/Bcc are checked.
+    /// A draft (.eml, or `-` for standard input) whose From/To/Cc/Bcc are checked. A message
+    /// that is already S/MIME-encrypted is judged as built: can every recipient decrypt it?
     #[arg(value_name = "DRAFT.eml", conflicts_with_all = ["reply_all_to", "reply_to"])]
     draft: Option<PathBuf>,
+    /// A recipient the header does not name (Bcc, an envelope-only recipient).
+    #[arg(long = "rcpt", value_name = "ADDR")]
+    rcpt: Vec<String>,
     /// The sender (default: the draft's From, or the first --me when replying).
     #[arg(long, value_name = "ADDR")]
     from: Option<String>,
@@ -94,13 +101,42 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| smime_lint::Error::io(path, e).into())
 }
 
+/// A draft from a file, or from standard input for `-`.
+fn read_draft(path: &Path) -> Result<Vec<u8>, CliError> {
+    if path != Path::new("-") {
+        return read(path);
+    }
+    match read_limited(&mut std::io::stdin().lock(), DEFAULT_MAX_MESSAGE) {
+        Ok(raw) => Ok(raw),
+        Err(ReadError::TooLarge { limit, .. }) => Err(CliError::Usage(format!(
+            "standard input: the message is larger than {}",
+            human_size(limit)
+        ))),
+        Err(ReadError::Io(error)) => Err(smime_lint::Error::io(path, error).into()),
+    }
+}
+
 pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
     let mut sender = args.from.as_deref().map(Address::parse).transpose()?;
     let mut recipients = Vec::new();
     let mut replying_to_encrypted = false;
 
     if let Some(path) = &args.draft {
-        let draft = OutgoingMessage::parse(&read(path)?)?;
+        let raw = read_draft(path)?;
+        if built::applies(&raw) {
+            let extra = [&args.rcpt, &args.to, &args.cc, &args.bcc];
+            let built = BuiltCheck {
+                store: &args.store,
+                at: args.at,
+                from: args.from.as_deref(),
+                extra: extra.into_iter().flatten().map(String::as_str).collect(),
+                downgrade: matches!(args.on_partial, OnPartialArg::Downgrade),
+                json: matches!(args.format, Format::Json),
+                source: &path.to_string_lossy(),
+            };
+            return built::run(built, &raw);
+        }
+        let draft = OutgoingMessage::parse(&raw)?;
         for bad in &draft.invalid {
             eprintln!("smime-lint: warning: {}: {}: {}", path.display(), bad.header, bad.error);
         }
@@ -131,6 +167,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome, CliError> {
         (&args.to, RecipientField::To),
         (&args.cc, RecipientField::Cc),
         (&args.bcc, RecipientField::Bcc),
+        (&args.rcpt, RecipientField::Bcc),
     ] {
         for a in list {
             recipients.push(Recipient { address: Address::parse(a)?, field });

@@ -7,11 +7,14 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod built;
 mod certs;
 mod check;
 mod common;
 mod harvesting;
+mod input;
 mod output;
+mod sendmail;
 mod separate_copies;
 mod summary;
 
@@ -33,14 +36,30 @@ enum Command {
     Audit(audit::AuditArgs),
     /// List the certificate store: every certificate, its addresses, and whether it is usable.
     Certs(certs::CertsArgs),
+    /// A drop-in for the sendmail command of mail clients: checks the message, then runs the
+    /// real sendmail, or refuses with a sysexits code.
+    Sendmail(sendmail::SendmailArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // A mail client reads sendmail's exit status as a sysexits code.
+            let sendmail = std::env::args_os().nth(1).is_some_and(|a| a == "sendmail");
+            return match e.exit_code() {
+                0 => ExitCode::SUCCESS,
+                _ if sendmail => ExitCode::from(sendmail::sysexits::EX_USAGE),
+                code => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            };
+        }
+    };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Sendmail(args) => return sendmail::run(args),
     };
     match result {
         Ok(code) => code.into(),

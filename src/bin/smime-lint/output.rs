@@ -90,3 +90,12 @@ mod tests {
         assert_eq!(super::count_usize(2, "message", "messages"), "2 messages");
     }
 }
+
+/// The `"certificate"` object: `{"not_after", "sha256", "source"}` (as the draft JSON has it).
+pub fn certificate_json(c: &smime_lint::Certificate) -> serde_json::Value {
+    serde_json::json!({
+        "not_after": c.not_after().to_rfc3339(),
+        "sha256": c.sha256_hex(),
+        "source": c.provenance().label(),
+    })
+}
