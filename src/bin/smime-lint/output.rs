@@ -81,6 +81,15 @@ pub fn count_usize(n: usize, one: &str, many: &str) -> String {
     count(u64::try_from(n).unwrap_or(u64::MAX), one, many)
 }
 
+/// The `"certificate"` object: `{"not_after", "sha256", "source"}` (as the draft JSON has it).
+pub fn certificate_json(c: &smime_lint::Certificate) -> serde_json::Value {
+    serde_json::json!({
+        "not_after": c.not_after().to_rfc3339(),
+        "sha256": c.sha256_hex(),
+        "source": c.provenance().label(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -89,13 +98,4 @@ mod tests {
         assert_eq!(super::count(0u64, "certificate", "certificates"), "0 certificates");
         assert_eq!(super::count_usize(2, "message", "messages"), "2 messages");
     }
-}
-
-/// The `"certificate"` object: `{"not_after", "sha256", "source"}` (as the draft JSON has it).
-pub fn certificate_json(c: &smime_lint::Certificate) -> serde_json::Value {
-    serde_json::json!({
-        "not_after": c.not_after().to_rfc3339(),
-        "sha256": c.sha256_hex(),
-        "source": c.provenance().label(),
-    })
 }
