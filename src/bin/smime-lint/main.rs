@@ -8,6 +8,7 @@ mod audit;
 mod certs;
 mod check;
 mod common;
+mod milter;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,9 @@ enum Command {
     Audit(audit::AuditArgs),
     /// List the certificate store: every certificate, its addresses, and whether it is usable.
     Certs(certs::CertsArgs),
+    /// Run the gateway milter for Postfix/Sendmail (the separate smime-lint-milter build,
+    /// GPL-3.0-or-later); every argument is passed to it.
+    Milter(milter::MilterArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Certs(args) => certs::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Milter(args) => return milter::run(args),
     };
     match result {
         Ok(code) => code.into(),
