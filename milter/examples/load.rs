@@ -15,7 +15,7 @@
 //!
 //! ```sh
 //! cargo build --release -p smime-lint-milter --bins --examples
-//! target/release/examples/load milter --messages 40000
+//! target/release/examples/load milter --messages 20000 --rate 2000
 //! target/release/examples/load postfix --messages 6000
 //! ```
 
@@ -174,6 +174,7 @@ impl Drop for Milter {
 fn milter(args: &[String]) {
     let sessions = arg(args, "--sessions", 50);
     let total = arg(args, "--messages", 40_000);
+    let rate = arg(args, "--rate", 2_000);
     let msgs = Arc::new(messages(64));
     println!(
         "message size: {} bytes; {sessions} concurrent sessions; {total} messages",
@@ -184,45 +185,72 @@ fn milter(args: &[String]) {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let rcpt: Vec<String> = RCPT.iter().map(|r| format!("<{r}>")).collect();
     // A warm-up that is not measured.
-    run_milter_load(addr, &msgs, &rcpt, sessions, sessions * 20);
-    let cpu = daemon.cpu_seconds();
+    run_milter_load(addr, &msgs, &rcpt, sessions, sessions * 20, None, false);
     let judged = daemon.judged.load(Ordering::Relaxed);
-    let start = Instant::now();
-    let mut lat = run_milter_load(addr, &msgs, &rcpt, sessions, total);
-    let wall = start.elapsed();
-    report("milter alone", &mut lat, wall);
-    let cpu = daemon.cpu_seconds() - cpu;
+    let runs = [(None, false), (Some(rate), false), (None, true), (Some(rate), true)];
+    for (rate, keep) in runs {
+        let cpu = daemon.cpu_seconds();
+        let start = Instant::now();
+        let mut lat = run_milter_load(addr, &msgs, &rcpt, sessions, total, rate, keep);
+        let wall = start.elapsed();
+        let how = if keep { "sessions held open" } else { "a connection per message" };
+        let label = match rate {
+            None => format!("milter alone, {how}, as fast as it goes"),
+            Some(r) => format!("milter alone, {how}, {r} messages/s offered"),
+        };
+        report(&label, &mut lat, wall);
+        let cpu = daemon.cpu_seconds() - cpu;
+        println!("  daemon CPU {:.0} µs per message", cpu / total as f64 * 1e6);
+    }
     std::thread::sleep(Duration::from_millis(300));
     let logged = daemon.judged.load(Ordering::Relaxed) - judged;
     println!(
-        "daemon CPU {cpu:.1} s ({:.0} µs per message), peak RSS {:.0} MB, log lines for accepted messages: {logged}",
-        cpu / total as f64 * 1e6,
+        "daemon peak RSS {:.0} MB; log lines for accepted messages: {logged}",
         daemon.peak_rss_mb()
     );
-    assert_eq!(logged, total, "one log line per message");
+    assert_eq!(logged, runs.len() * total, "one log line per message");
 }
 
+/// `total` messages from `sessions` threads, one milter connection each. With `rate`, message
+/// i starts at i/rate seconds (open loop) and its latency counts from then, so time spent
+/// waiting behind a slow message counts too; without, each thread sends as fast as it can.
 fn run_milter_load(
     addr: SocketAddr,
     msgs: &Arc<Vec<Vec<u8>>>,
     rcpt: &[String],
     sessions: usize,
     total: usize,
+    rate: Option<usize>,
+    keep: bool,
 ) -> Vec<Duration> {
     let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
     let threads: Vec<_> = (0..sessions)
         .map(|_| {
             let (next, msgs, rcpt) = (next.clone(), msgs.clone(), rcpt.to_vec());
             std::thread::spawn(move || {
                 let rcpt: Vec<&str> = rcpt.iter().map(String::as_str).collect();
                 let mut lat = Vec::new();
+                let mut held: Option<Client> = None;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= total {
                         return lat;
                     }
-                    let t = Instant::now();
-                    let mut c = Client::open(addr).expect("connect");
+                    let t = match rate {
+                        Some(r) => {
+                            let due = start + Duration::from_secs_f64(i as f64 / r as f64);
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            due
+                        }
+                        None => Instant::now(),
+                    };
+                    let mut c = match held.take() {
+                        Some(c) => c,
+                        None => Client::open(addr).expect("connect"),
+                    };
                     let out = c
                         .message("<alice@example.com>", &rcpt, &msgs[i % msgs.len()])
                         .expect("a message");
@@ -231,7 +259,11 @@ fn run_milter_load(
                     assert!(out
                         .added_header("X-Smime-Lint")
                         .is_some_and(|h| h.contains("verdict=accept")));
-                    let _ = c.quit();
+                    if keep {
+                        held = Some(c);
+                    } else {
+                        let _ = c.quit();
+                    }
                 }
             })
         })
