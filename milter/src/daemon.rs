@@ -154,13 +154,18 @@ async fn serve(options: Options, shared: Arc<Shared>, certificates: usize) -> Ex
     }
 }
 
-/// A TCP listener whose connections send small replies at once: at end of message the milter
-/// writes several packets in a row (header edits, then the verdict), which Nagle's algorithm
-/// would hold back until the MTA acknowledged the first.
-struct TcpNoDelay(TcpListener);
+/// A TCP listener for MTA connections that answer at once in both directions.
+///
+/// At end of message the milter writes several packets in a row (header edits, then the
+/// verdict), which Nagle's algorithm would hold back: TCP_NODELAY. And the MTA sends several
+/// packets the milter does not answer (macros; MAIL, RCPT and header fields under NOREPLY);
+/// Postfix writes with Nagle on, so each of its small writes waits for the ACK of the one
+/// before, which Linux delays up to 40 ms when it has nothing to send back: TCP_QUICKACK after
+/// every read ([`QuickAck`]).
+struct TcpListenerQuick(TcpListener);
 
-impl indymilter::Listener for TcpNoDelay {
-    type Io = tokio::net::TcpStream;
+impl indymilter::Listener for TcpListenerQuick {
+    type Io = QuickAck;
 
     fn poll_accept(
         &mut self,
@@ -168,14 +173,74 @@ impl indymilter::Listener for TcpNoDelay {
     ) -> std::task::Poll<std::io::Result<Self::Io>> {
         self.0.poll_accept(cx).map_ok(|(stream, _)| {
             let _ = stream.set_nodelay(true);
-            stream
+            let _ = socket2::SockRef::from(&stream).set_tcp_quickack(true);
+            QuickAck(stream)
         })
     }
 }
 
-async fn bind(options: &Options) -> std::io::Result<EitherListener<TcpNoDelay, UnixListener>> {
+/// A TCP stream that goes back to quick-ACK mode after each read (the kernel leaves it on its
+/// own).
+pub struct QuickAck(tokio::net::TcpStream);
+
+impl tokio::io::AsyncRead for QuickAck {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.0).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = polled {
+            let _ = socket2::SockRef::from(&this.0).set_tcp_quickack(true);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for QuickAck {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+async fn bind(
+    options: &Options,
+) -> std::io::Result<EitherListener<TcpListenerQuick, UnixListener>> {
     match &options.listen {
-        Listen::Inet(addr) => Ok(EitherListener::Tcp(TcpNoDelay(TcpListener::bind(addr).await?))),
+        Listen::Inet(addr) => {
+            Ok(EitherListener::Tcp(TcpListenerQuick(TcpListener::bind(addr).await?)))
+        }
         Listen::Unix(path) => {
             use std::os::unix::fs::{FileTypeExt, PermissionsExt};
             // A socket left by a previous run is replaced; any other file is not touched.

@@ -36,15 +36,32 @@ pub const WANTED_ACTIONS: Actions = Actions::ADD_HEADER
     .union(Actions::DELETE_RCPT)
     .union(Actions::REQUEST_MACROS);
 
+/// Stages whose replies the MTA need not wait for: the milter never refuses a sender, a
+/// recipient or a header field on its own (Postfix offers these with `milter_protocol = 6`).
+/// Over TCP this relies on the connection acknowledging at once (see `daemon::QuickAck`).
+const NO_REPLY: ProtoOpts =
+    ProtoOpts::NOREPLY_MAIL.union(ProtoOpts::NOREPLY_RCPT).union(ProtoOpts::NOREPLY_HEADER);
+
 /// One MTA connection.
 #[derive(Debug, Default)]
 pub struct Connection {
-    /// The negotiated protocol options (whether SKIP is known).
+    /// The negotiated protocol options (which stages need no reply, whether SKIP is known).
     opts: ProtoOpts,
     /// The actions the MTA granted.
     actions: Actions,
     /// The message in progress, from MAIL FROM to end of message.
     message: Option<Message>,
+}
+
+impl Connection {
+    /// Continue, or nothing when the MTA was told not to wait for a reply at this stage.
+    fn reply(&self, noreply: ProtoOpts) -> Status {
+        if self.opts.contains(noreply) {
+            Status::Noreply
+        } else {
+            Status::Continue
+        }
+    }
 }
 
 /// The callbacks, sharing `shared`.
@@ -54,12 +71,6 @@ pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Connection> {
         .on_negotiate(|cx, actions, opts| Box::pin(negotiate(cx, actions, opts)))
         .on_mail(|cx, args| Box::pin(mail(cx, args)))
         .on_rcpt(|cx, args| Box::pin(rcpt(cx, args)))
-        // Every packet the MTA sends gets an answer, DATA's too, and no stage is negotiated
-        // away with a NOREPLY option: Postfix writes to the milter with Nagle's algorithm on,
-        // so a packet left unanswered (nothing to carry the ACK back at once) holds its next
-        // small write for the receiver's delayed ACK, 40 ms on Linux. Measured through Postfix:
-        // +50 ms per message with DATA unanswered, none with it answered.
-        .on_data(|cx| Box::pin(data(cx)))
         .on_header(move |cx, name, value| Box::pin(header(s1.clone(), cx, name, value)))
         .on_body(move |cx, chunk| Box::pin(body(s2.clone(), cx, chunk)))
         .on_eom(move |cx| Box::pin(eom(s3.clone(), cx)))
@@ -69,9 +80,10 @@ pub fn callbacks(shared: Arc<Shared>) -> Callbacks<Connection> {
 async fn negotiate(
     cx: &mut NegotiateContext<Connection>,
     offered: Actions,
-    _: ProtoOpts,
+    offered_opts: ProtoOpts,
 ) -> Status {
     cx.requested_actions = WANTED_ACTIONS & offered;
+    cx.requested_opts |= offered_opts & NO_REPLY;
     if offered.contains(Actions::REQUEST_MACROS) {
         // The queue id for the log line, the MTA's host name for notices.
         if let Ok(names) = CString::new("i j") {
@@ -94,7 +106,7 @@ fn first_arg(args: &[CString]) -> String {
 async fn mail(cx: &mut Context<Connection>, args: Vec<CString>) -> Status {
     let c = connection(&mut cx.data);
     c.message = Some(Message::new(first_arg(&args)));
-    Status::Continue
+    c.reply(ProtoOpts::NOREPLY_MAIL)
 }
 
 async fn rcpt(cx: &mut Context<Connection>, args: Vec<CString>) -> Status {
@@ -102,11 +114,7 @@ async fn rcpt(cx: &mut Context<Connection>, args: Vec<CString>) -> Status {
     if let Some(m) = c.message.as_mut() {
         m.add_recipient(first_arg(&args));
     }
-    Status::Continue
-}
-
-async fn data(_: &mut Context<Connection>) -> Status {
-    Status::Continue
+    c.reply(ProtoOpts::NOREPLY_RCPT)
 }
 
 async fn header(
@@ -119,7 +127,7 @@ async fn header(
     if let Some(m) = c.message.as_mut() {
         m.add_header(name.as_bytes(), value.as_bytes(), shared.max_size);
     }
-    Status::Continue
+    c.reply(ProtoOpts::NOREPLY_HEADER)
 }
 
 async fn body(shared: Arc<Shared>, cx: &mut Context<Connection>, chunk: Bytes) -> Status {
