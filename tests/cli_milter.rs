@@ -16,11 +16,8 @@ fn smime_lint_in(dir: &Path) -> PathBuf {
 /// A stand-in `smime-lint-milter` in `dir` that records its arguments and exits with 7.
 fn stand_in(dir: &Path) {
     let script = dir.join("smime-lint-milter");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"${0%/*}/args\"\nexit 7\n",
-    )
-    .expect("script");
+    std::fs::write(&script, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"${0%/*}/args\"\nexit 7\n")
+        .expect("script");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
