@@ -110,6 +110,43 @@ fn split_removes_the_recipients_who_cannot_read_it() {
     );
 }
 
+/// A relay that is down: the notice fails, is logged, and the split stands.
+#[test]
+fn a_notice_that_cannot_be_sent_changes_nothing() {
+    let dead = format!("127.0.0.1:{}", common::free_port());
+    let d = Daemon::start(&["--on-partial", "split", "--notify-smtp", &dead, "--notify-on-reject"]);
+    let mut c = open(&d);
+    c.eom_macros = vec![("i".into(), "4NOTICE".into())];
+    let out = c
+        .message(
+            ALICE,
+            &["<dan@example.net>", "<carol@example.org>"],
+            &fixture("testdata/audit/ios71-reply-all.eml"),
+        )
+        .unwrap();
+    assert_eq!(out.reply, Reply::Continue);
+    assert_eq!(out.deleted_recipients(), ["<dan@example.net>"]);
+    assert!(
+        d.wait_log(
+            "4NOTICE: the notice to alice@example.com could not be sent",
+            Duration::from_secs(20)
+        ),
+        "{:?}",
+        d.log()
+    );
+    // A rejection (the blank SmartReply) with --notify-on-reject: the same.
+    let out = open(&d)
+        .message(ALICE, &["<bob@example.com>"], &fixture("testdata/smartreply/sr-empty-text.eml"))
+        .unwrap();
+    assert!(out.reply.is_reject(), "{out:?}");
+    assert!(
+        d.wait_log("-: the notice to alice@example.com could not be sent", Duration::from_secs(20)),
+        "{:?}",
+        d.log()
+    );
+    assert_serves(&d);
+}
+
 #[test]
 fn policies_per_rule_and_the_reply_for_each() {
     // A blank SmartReply: refused by default, deferred or accepted when asked.
