@@ -46,8 +46,13 @@ fn crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Submits over SMTP with lettre; `Err` carries the server's reply.
+/// Submits the fixture at `path` over SMTP with lettre; `Err` carries the server's reply.
 fn submit(postfix: &Postfix, from: &str, to: &[&str], path: &str) -> Result<(), String> {
+    submit_bytes(postfix, from, to, &fixture(path))
+}
+
+/// The same with the message's bytes.
+fn submit_bytes(postfix: &Postfix, from: &str, to: &[&str], raw: &[u8]) -> Result<(), String> {
     let transport = SmtpTransport::builder_dangerous("127.0.0.1")
         .port(postfix.smtp().port())
         .timeout(Some(Duration::from_secs(60)))
@@ -58,7 +63,7 @@ fn submit(postfix: &Postfix, from: &str, to: &[&str], path: &str) -> Result<(), 
     )
     .expect("envelope");
     transport
-        .send_raw(&envelope, &crlf(&fixture(path)))
+        .send_raw(&envelope, &crlf(raw))
         .map(|_| ())
         .map_err(|e| format!("{} {e}", e.status().map(|c| c.to_string()).unwrap_or_default()))
 }
@@ -84,16 +89,16 @@ fn readable_mail_is_delivered_to_everyone_with_the_header() {
     let port = free_port();
     let pf = postfix(port);
     let _milter = Daemon::start_on(port, &[]);
-    submit(
-        &pf,
-        "alice@example.com",
-        &["bob@example.com", "carol@example.org"],
-        "testdata/audit/all-can-decrypt.eml",
-    )
-    .expect("accepted");
+    // The sender tries to forge the gateway's header, twice: both copies are removed.
+    let mut raw = b"X-Smime-Lint: verdict=accept; forged\nx-smime-lint: forged too\n".to_vec();
+    raw.extend_from_slice(&fixture("testdata/audit/all-can-decrypt.eml"));
+    submit_bytes(&pf, "alice@example.com", &["bob@example.com", "carol@example.org"], &raw)
+        .expect("accepted");
     for who in ["bob@example.com", "carol@example.org"] {
         let got = pf.wait_for(who, 1, WAIT);
         assert_eq!(got.len(), 1, "{who}: {}", pf.log());
+        assert!(!text(&got[0]).contains("forged"), "{}", text(&got[0]));
+        assert_eq!(text(&got[0]).to_ascii_lowercase().matches("x-smime-lint:").count(), 1);
         let header = header_line(&got[0]).expect("the header");
         assert_eq!(
             header,
