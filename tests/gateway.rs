@@ -369,7 +369,11 @@ fn on_error_accept_fails_open_only_when_asked() {
     open.set_on_error(Action::Accept).unwrap();
     let v = smime_lint::gateway::error_verdict(&envelope, &open, "time-out");
     assert_eq!((v.action, v.deliver().count()), (Action::Accept, 1));
-    assert!(v.header_value().ends_with("error=internal"));
+    assert!(
+        v.header_value().ends_with("verdict=accept; encryption=unchecked; error=internal"),
+        "an unchecked message does not claim to be plain: {}",
+        v.header_value()
+    );
 }
 
 proptest! {

@@ -77,12 +77,19 @@ impl Verdict {
     /// verdict, never addresses (the header travels to every recipient, Bcc ones included).
     ///
     /// `smime-lint 0.1.0; verdict=split; encryption=enveloped; recipients=2/3; findings=partial-encryption`
+    ///
+    /// A message that could not be checked (an internal error, a time-out, too large) and was
+    /// accepted all the same (`on_error` accept) says `encryption=unchecked; error=internal`.
     pub fn header_value(&self) -> String {
+        // A message that could not be checked says so, rather than "none".
+        let encryption = match self.internal_error {
+            Some(_) => "unchecked",
+            None => self.encryption.code(),
+        };
         let mut v = format!(
-            "smime-lint {}; verdict={}; encryption={}",
+            "smime-lint {}; verdict={}; encryption={encryption}",
             env!("CARGO_PKG_VERSION"),
             self.action,
-            self.encryption.code()
         );
         if matches!(self.encryption, EncryptionKind::Enveloped | EncryptionKind::AuthEnveloped) {
             let readable = self

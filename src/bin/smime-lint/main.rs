@@ -13,6 +13,7 @@ mod check;
 mod common;
 mod harvesting;
 mod input;
+mod milter;
 mod output;
 mod sendmail;
 mod separate_copies;
@@ -39,6 +40,9 @@ enum Command {
     /// A drop-in for the sendmail command of mail clients: checks the message, then runs the
     /// real sendmail, or refuses with a sysexits code.
     Sendmail(sendmail::SendmailArgs),
+    /// Run the gateway milter for Postfix/Sendmail (the separate smime-lint-milter build,
+    /// GPL-3.0-or-later); every argument is passed to it.
+    Milter(milter::MilterArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Certs(args) => certs::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Sendmail(args) => return sendmail::run(args),
+        Command::Milter(args) => return milter::run(args),
     };
     match result {
         Ok(code) => code.into(),
