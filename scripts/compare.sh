@@ -10,7 +10,8 @@
 #
 # Environment: RUNS (default 3; the median is reported), SMIME_LINT (default
 # target/release/smime-lint), CERTS (default testdata/certs/store), PYTHON (default python3),
-# OPENSSL (default openssl). Files are read from the page cache (warmed first). Prints one table
+# OPENSSL (default openssl), QUICK (1: only cat and smime-lint, no Python or openssl rows). Files
+# are read from the page cache (warmed first). Prints one table
 # and the load average before and after: on a shared machine, compare runs made under similar
 # load only.
 set -euo pipefail
@@ -69,8 +70,12 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 T_CAT=$(median run_cat)
 T_J1=$(median run_lint 1)
 T_J2=$(median run_lint 2)
-T_PY=$(median run_py)
-T_OSSL=$(median run_openssl)
+if [ "${QUICK:-0}" = 1 ]; then
+    T_PY=0; T_OSSL=0
+else
+    T_PY=$(median run_py)
+    T_OSSL=$(median run_openssl)
+fi
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
@@ -88,6 +93,8 @@ lint_mbs = $B_ALL / 1e6 / $T_J2
 lint_msgs = $N_ALL / $T_J2
 print(f"{'tool':<66} {'wall s':>8} {'MB/s':>9} {'msg/s':>9} {'ratio':>8}")
 for name, t, n, b in rows:
+    if t == 0:
+        continue
     mbs, msgs = b / 1e6 / t, n / t
     ratio = lint_mbs / mbs
     print(f"{name:<66} {t:>8.3f} {mbs:>9.1f} {msgs:>9.0f} {ratio:>8.2f}")

@@ -24,6 +24,7 @@
 mod algorithms;
 pub(crate) mod recipient_info;
 mod tlv;
+pub(crate) use tlv::recipient_infos_end;
 
 use crate::ber::{self, BerError};
 use crate::name::IssuerSerial;
@@ -148,6 +149,32 @@ impl RecipientKeyId {
             RecipientKeyId::IssuerSerial { key, .. } => (Some(key), None),
             RecipientKeyId::SubjectKeyIdentifier(ski) => (None, Some(ski)),
         }
+    }
+}
+
+/// The last issuer a list of RecipientInfos named, prepared for matching and display: the
+/// RecipientInfos of one envelope mostly share their issuer, and preparing the name again for
+/// each was a fifth of judging a message to 20 recipients.
+#[derive(Default)]
+struct IssuerMemo(Option<(x509_cert::name::Name, crate::name::NameKey, String)>);
+
+impl IssuerMemo {
+    fn id(&mut self, ias: &IssuerAndSerialNumber) -> RecipientKeyId {
+        if let Some((name, prepared, display)) = &self.0 {
+            if *name == ias.issuer {
+                let key = IssuerSerial::with_issuer_key(prepared.clone(), &ias.serial_number);
+                return RecipientKeyId::IssuerSerial {
+                    serial_hex: key.serial_hex(),
+                    issuer: display.clone(),
+                    key,
+                };
+            }
+        }
+        let id = RecipientKeyId::from_issuer_serial(ias);
+        if let RecipientKeyId::IssuerSerial { issuer, key, .. } = &id {
+            self.0 = Some((ias.issuer.clone(), key.issuer_key().clone(), issuer.clone()));
+        }
+        id
     }
 }
 
@@ -486,6 +513,7 @@ fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, 
     let mut out = Vec::new();
     let mut input = set;
     let mut index = 0usize;
+    let mut issuers = IssuerMemo::default();
     while !input.is_empty() {
         let context = format!("{what}.recipientInfos[{index}]");
         let element = tlv::next(&mut input).map_err(|e| der_error(&context, e))?;
@@ -505,9 +533,7 @@ fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, 
             Decoded::Ktri(k) => out.push(RecipientInfoSummary {
                 kind: RecipientInfoKind::Ktri,
                 id: Some(match &k.rid {
-                    RecipientIdentifier::IssuerAndSerialNumber(ias) => {
-                        RecipientKeyId::from_issuer_serial(ias)
-                    }
+                    RecipientIdentifier::IssuerAndSerialNumber(ias) => issuers.id(ias),
                     RecipientIdentifier::SubjectKeyIdentifier(ski) => {
                         RecipientKeyId::SubjectKeyIdentifier(ski.0.as_bytes().to_vec())
                     }
@@ -519,9 +545,7 @@ fn recipient_infos(set: &[u8], what: &str) -> Result<Vec<RecipientInfoSummary>, 
                 out.extend(kari.recipient_enc_keys.0.iter().map(|rek| RecipientInfoSummary {
                     kind: RecipientInfoKind::Kari,
                     id: Some(match &rek.rid {
-                        KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => {
-                            RecipientKeyId::from_issuer_serial(ias)
-                        }
+                        KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => issuers.id(ias),
                         KeyAgreeRecipientIdentifier::RKeyId(r) => {
                             RecipientKeyId::SubjectKeyIdentifier(
                                 r.subject_key_identifier.0.as_bytes().to_vec(),

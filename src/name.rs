@@ -84,6 +84,17 @@ impl IssuerSerial {
         }
     }
 
+    /// The key for an issuer already prepared (`NameKey::new`) and `serial`: envelopes list
+    /// many RecipientInfos under one issuer, whose preparation need not be repeated.
+    pub fn with_issuer_key(issuer: NameKey, serial: &SerialNumber) -> Self {
+        IssuerSerial { issuer, serial: serial_magnitude(serial.as_bytes()).to_vec() }
+    }
+
+    /// The issuer's prepared name.
+    pub fn issuer_key(&self) -> &NameKey {
+        &self.issuer
+    }
+
     /// The serial as lower-case hex without leading zeros (`"0"` for zero).
     pub fn serial_hex(&self) -> String {
         serial_hex(&self.serial)

@@ -452,6 +452,26 @@ impl crate::ber::Missing for HoleBytes<'_, '_> {
     }
 }
 
+/// The missing bytes at the hole's start that the inspection reads whole: the RecipientInfos
+/// and the few bytes after them (the content's type and algorithm), as far as the first bytes
+/// tell ([`cms::recipient_infos_end`]), else [`skim::PREFIX`](super::skim::PREFIX).
+fn needed_prefix(hole: &BodyHole<'_>) -> Option<Vec<u8>> {
+    /// Enough for the headers before the RecipientInfos (and an originatorInfo's header).
+    const HEAD: usize = 192;
+    /// What follows the RecipientInfos that the walk reads whole: EncryptedContentInfo's
+    /// type, algorithm and parameters.
+    const AFTER: usize = 256;
+    let head = hole.prefix(HEAD)?;
+    let want = match cms::recipient_infos_end(&head) {
+        Some(end) if hole.at == 0 => end.saturating_add(AFTER),
+        _ => super::skim::PREFIX,
+    };
+    if want <= head.len() {
+        return Some(head);
+    }
+    hole.prefix(want)
+}
+
 /// Inspects a decoded body that lacks `hole.len` bytes at `hole.at`: rebuilds it at its real
 /// length, the first [`skim::PREFIX`](super::skim::PREFIX) missing bytes decoded (where the
 /// RecipientInfos are) and whatever bytes in the rest of the hole (the walk fetches the few it
@@ -460,7 +480,7 @@ fn inspect_with_hole(
     kept: &[u8],
     hole: &BodyHole<'_>,
 ) -> Option<Result<CmsSummary, cms::CmsError>> {
-    let prefix = hole.prefix(super::skim::PREFIX)?;
+    let prefix = needed_prefix(hole)?;
     let head = kept.get(..hole.at)?;
     let tail = kept.get(hole.at..)?;
     let len = kept.len().checked_add(hole.len)?;

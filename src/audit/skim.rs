@@ -43,7 +43,7 @@ pub const MAX_FETCH: usize = 16;
 /// room for the RecipientInfos of a dozen recipients or more (with more, the hole is filled,
 /// see [`BodyHole::fill`]). The whole run is cut, so that mail-parser, whose decoder takes a
 /// few dozen instructions a byte, decodes none of it.
-pub const PREFIX: usize = 6 * 1024;
+pub const PREFIX: usize = 16 * 1024;
 /// Base64 text kept at the end: what follows an AuthEnvelopedData's ciphertext (attributes,
 /// MAC) and the closing of indefinite lengths.
 const KEEP_TAIL: usize = 1024;
@@ -208,17 +208,19 @@ impl BodyHole<'_> {
     /// so it always does unless the hole was not made by [`skim`]).
     pub fn prefix(&self, max: usize) -> Option<Vec<u8>> {
         use base64::Engine as _;
-        let wanted = max.min(self.len).div_ceil(3) * 4;
-        let mut letters = Vec::with_capacity(wanted + 4);
+        let want = max.min(self.len);
+        let letters_wanted = want.div_ceil(3) * 4;
+        let mut letters = Vec::with_capacity(letters_wanted);
         for line in self.text.split(|&b| is_space(b)) {
-            if letters.len() >= wanted {
+            let room = letters_wanted - letters.len();
+            if room == 0 {
                 break;
             }
-            letters.extend_from_slice(line.get(..wanted - letters.len()).unwrap_or(line));
+            letters.extend_from_slice(line.get(..room).unwrap_or(line));
         }
         letters.truncate(letters.len() / 4 * 4);
         let mut out = base64::engine::general_purpose::STANDARD.decode(&letters).ok()?;
-        out.truncate(max.min(self.len));
+        out.truncate(want);
         Some(out)
     }
 }

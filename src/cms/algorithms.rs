@@ -8,63 +8,64 @@ use spki::AlgorithmIdentifierOwned;
 /// The name this crate reports for `oid`: our own table first (stable, the spellings the JSON
 /// output uses), then the `const-oid` database, then the dotted form.
 pub(crate) fn algorithm_name(oid: &Oid) -> String {
-    let dotted = oid.to_string();
-    if let Some((_, name)) = NAMES.iter().find(|(o, _)| *o == dotted) {
+    // Compared as OIDs, not formatted first: a message to many recipients names the same
+    // algorithm once per RecipientInfo.
+    if let Some((_, name)) = NAMES.iter().find(|(o, _)| o == oid) {
         return (*name).to_owned();
     }
-    const_oid::db::DB.by_oid(oid).map_or(dotted, str::to_owned)
+    const_oid::db::DB.by_oid(oid).map_or_else(|| oid.to_string(), str::to_owned)
 }
 
 /// Key-management, digest and signature algorithms seen in S/MIME (RFC 8551 §2, RFC 5753,
 /// RFC 8418, RFC 3565, RFC 3211, RFC 5754, RFC 4055).
-const NAMES: &[(&str, &str)] = &[
+const NAMES: &[(Oid, &str)] = &[
     // key transport (RFC 8551 §2.3, RFC 3560)
-    ("1.2.840.113549.1.1.1", "rsaEncryption"),
-    ("1.2.840.113549.1.1.7", "rsaes-oaep"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.1"), "rsaEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.7"), "rsaes-oaep"),
     // key agreement (RFC 5753 §7.1.4, RFC 8418)
-    ("1.3.133.16.840.63.0.2", "dhSinglePass-stdDH-sha1kdf-scheme"),
-    ("1.3.132.1.11.0", "dhSinglePass-stdDH-sha224kdf-scheme"),
-    ("1.3.132.1.11.1", "dhSinglePass-stdDH-sha256kdf-scheme"),
-    ("1.3.132.1.11.2", "dhSinglePass-stdDH-sha384kdf-scheme"),
-    ("1.3.132.1.11.3", "dhSinglePass-stdDH-sha512kdf-scheme"),
-    ("1.3.133.16.840.63.0.3", "dhSinglePass-cofactorDH-sha1kdf-scheme"),
-    ("1.3.132.1.14.0", "dhSinglePass-cofactorDH-sha224kdf-scheme"),
-    ("1.3.132.1.14.1", "dhSinglePass-cofactorDH-sha256kdf-scheme"),
-    ("1.3.132.1.14.2", "dhSinglePass-cofactorDH-sha384kdf-scheme"),
-    ("1.3.132.1.14.3", "dhSinglePass-cofactorDH-sha512kdf-scheme"),
-    ("1.3.133.16.840.63.0.16", "mqvSinglePass-sha1kdf-scheme"),
-    ("1.2.840.113549.1.9.16.3.19", "dhSinglePass-stdDH-hkdf-sha256-scheme"),
-    ("1.2.840.113549.1.9.16.3.20", "dhSinglePass-stdDH-hkdf-sha384-scheme"),
-    ("1.2.840.113549.1.9.16.3.21", "dhSinglePass-stdDH-hkdf-sha512-scheme"),
-    ("1.2.840.113549.1.9.16.3.5", "esDH"),
+    (Oid::new_unwrap("1.3.133.16.840.63.0.2"), "dhSinglePass-stdDH-sha1kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.11.0"), "dhSinglePass-stdDH-sha224kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.11.1"), "dhSinglePass-stdDH-sha256kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.11.2"), "dhSinglePass-stdDH-sha384kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.11.3"), "dhSinglePass-stdDH-sha512kdf-scheme"),
+    (Oid::new_unwrap("1.3.133.16.840.63.0.3"), "dhSinglePass-cofactorDH-sha1kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.14.0"), "dhSinglePass-cofactorDH-sha224kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.14.1"), "dhSinglePass-cofactorDH-sha256kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.14.2"), "dhSinglePass-cofactorDH-sha384kdf-scheme"),
+    (Oid::new_unwrap("1.3.132.1.14.3"), "dhSinglePass-cofactorDH-sha512kdf-scheme"),
+    (Oid::new_unwrap("1.3.133.16.840.63.0.16"), "mqvSinglePass-sha1kdf-scheme"),
+    (Oid::new_unwrap("1.2.840.113549.1.9.16.3.19"), "dhSinglePass-stdDH-hkdf-sha256-scheme"),
+    (Oid::new_unwrap("1.2.840.113549.1.9.16.3.20"), "dhSinglePass-stdDH-hkdf-sha384-scheme"),
+    (Oid::new_unwrap("1.2.840.113549.1.9.16.3.21"), "dhSinglePass-stdDH-hkdf-sha512-scheme"),
+    (Oid::new_unwrap("1.2.840.113549.1.9.16.3.5"), "esDH"),
     // key wrap and password (RFC 3394 / RFC 3565, RFC 3217, RFC 3211)
-    ("2.16.840.1.101.3.4.1.5", "aes128-wrap"),
-    ("2.16.840.1.101.3.4.1.25", "aes192-wrap"),
-    ("2.16.840.1.101.3.4.1.45", "aes256-wrap"),
-    ("1.2.840.113549.1.9.16.3.6", "cms3deswrap"),
-    ("1.2.840.113549.1.9.16.3.9", "pwri-kek"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.1.5"), "aes128-wrap"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.1.25"), "aes192-wrap"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.1.45"), "aes256-wrap"),
+    (Oid::new_unwrap("1.2.840.113549.1.9.16.3.6"), "cms3deswrap"),
+    (Oid::new_unwrap("1.2.840.113549.1.9.16.3.9"), "pwri-kek"),
     // digests (RFC 5754, RFC 3370)
-    ("1.2.840.113549.2.5", "md5"),
-    ("1.3.14.3.2.26", "sha1"),
-    ("2.16.840.1.101.3.4.2.4", "sha224"),
-    ("2.16.840.1.101.3.4.2.1", "sha256"),
-    ("2.16.840.1.101.3.4.2.2", "sha384"),
-    ("2.16.840.1.101.3.4.2.3", "sha512"),
+    (Oid::new_unwrap("1.2.840.113549.2.5"), "md5"),
+    (Oid::new_unwrap("1.3.14.3.2.26"), "sha1"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.4"), "sha224"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.1"), "sha256"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.2"), "sha384"),
+    (Oid::new_unwrap("2.16.840.1.101.3.4.2.3"), "sha512"),
     // signatures (RFC 3370 §3.2, RFC 5754 §3, RFC 4056, RFC 8419)
-    ("1.2.840.113549.1.1.4", "md5WithRSAEncryption"),
-    ("1.2.840.113549.1.1.5", "sha1WithRSAEncryption"),
-    ("1.2.840.113549.1.1.14", "sha224WithRSAEncryption"),
-    ("1.2.840.113549.1.1.11", "sha256WithRSAEncryption"),
-    ("1.2.840.113549.1.1.12", "sha384WithRSAEncryption"),
-    ("1.2.840.113549.1.1.13", "sha512WithRSAEncryption"),
-    ("1.2.840.113549.1.1.10", "rsassa-pss"),
-    ("1.2.840.10045.4.1", "ecdsa-with-SHA1"),
-    ("1.2.840.10045.4.3.1", "ecdsa-with-SHA224"),
-    ("1.2.840.10045.4.3.2", "ecdsa-with-SHA256"),
-    ("1.2.840.10045.4.3.3", "ecdsa-with-SHA384"),
-    ("1.2.840.10045.4.3.4", "ecdsa-with-SHA512"),
-    ("1.3.101.112", "ed25519"),
-    ("1.3.101.113", "ed448"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.4"), "md5WithRSAEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.5"), "sha1WithRSAEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.14"), "sha224WithRSAEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.11"), "sha256WithRSAEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.12"), "sha384WithRSAEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.13"), "sha512WithRSAEncryption"),
+    (Oid::new_unwrap("1.2.840.113549.1.1.10"), "rsassa-pss"),
+    (Oid::new_unwrap("1.2.840.10045.4.1"), "ecdsa-with-SHA1"),
+    (Oid::new_unwrap("1.2.840.10045.4.3.1"), "ecdsa-with-SHA224"),
+    (Oid::new_unwrap("1.2.840.10045.4.3.2"), "ecdsa-with-SHA256"),
+    (Oid::new_unwrap("1.2.840.10045.4.3.3"), "ecdsa-with-SHA384"),
+    (Oid::new_unwrap("1.2.840.10045.4.3.4"), "ecdsa-with-SHA512"),
+    (Oid::new_unwrap("1.3.101.112"), "ed25519"),
+    (Oid::new_unwrap("1.3.101.113"), "ed448"),
 ];
 
 /// A content-encryption algorithm this crate knows: OID, name, key bits, strength.

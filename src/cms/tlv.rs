@@ -45,3 +45,99 @@ pub(crate) fn next<'a>(input: &mut &'a [u8]) -> Result<Tlv<'a>, String> {
     *input = buf.get(end..).unwrap_or(&[]);
     Ok(Tlv { tag, value, raw })
 }
+
+/// An element's header: first identifier octet, header length, and content length (`None` for
+/// BER's indefinite length).
+fn header(buf: &[u8]) -> Option<(u8, usize, Option<usize>)> {
+    let (&tag, _) = buf.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let first = *buf.get(1)?;
+    if first < 0x80 {
+        return Some((tag, 2, Some(usize::from(first))));
+    }
+    if first == 0x80 {
+        return Some((tag, 2, None));
+    }
+    let count = usize::from(first & 0x7f);
+    let octets = buf.get(2..2 + count).filter(|_| count <= 4)?;
+    let len = octets.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    Some((tag, 2 + count, Some(len)))
+}
+
+/// Where the RecipientInfos of an EnvelopedData or AuthEnvelopedData end, read from the first
+/// bytes of its ContentInfo (DER or BER; `None` when they cannot tell, e.g. an indefinite
+/// length on the RecipientInfos themselves):
+///
+/// ```asn1
+/// ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT
+///   EnvelopedData ::= SEQUENCE { version, originatorInfo [0] IMPLICIT OPTIONAL,
+///     recipientInfos SET OF RecipientInfo, ... } }
+/// ```
+///
+/// Only headers and the two small elements before the set are read, so a head of a few hundred
+/// bytes says how much of a large envelope the inspection needs decoded.
+pub(crate) fn recipient_infos_end(head: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    // ContentInfo SEQUENCE, then its contentType.
+    let (tag, h, _) = header(head.get(at..)?)?;
+    (tag == 0x30).then_some(())?;
+    at += h;
+    let (tag, h, len) = header(head.get(at..)?)?;
+    (tag == 0x06).then_some(())?;
+    at += h + len?;
+    // [0] EXPLICIT, then the EnvelopedData SEQUENCE.
+    for expected in [0xa0, 0x30] {
+        let (tag, h, _) = header(head.get(at..)?)?;
+        (tag == expected).then_some(())?;
+        at += h;
+    }
+    // version INTEGER, optional originatorInfo [0].
+    let (tag, h, len) = header(head.get(at..)?)?;
+    (tag == 0x02).then_some(())?;
+    at += h + len?;
+    let (mut tag, mut h, mut len) = header(head.get(at..)?)?;
+    if tag == 0xa0 {
+        at += h + len?;
+        (tag, h, len) = header(head.get(at..)?)?;
+    }
+    (tag == 0x31).then_some(())?;
+    at.checked_add(h)?.checked_add(len?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_infos_end_in_der_ber_and_nonsense() {
+        // SEQ { OID, [0] { SEQ { INTEGER 2, SET (3 bytes) } } }, in DER and with BER's
+        // indefinite lengths on the outer constructions.
+        let der = [
+            0x30, 0x11, 0x06, 0x03, 1, 2, 3, 0xa0, 0x0a, 0x30, 0x08, 0x02, 0x01, 0x02, 0x31, 0x03,
+            9, 9, 9,
+        ];
+        assert_eq!(recipient_infos_end(&der), Some(19));
+        let ber = [
+            0x30, 0x80, 0x06, 0x03, 1, 2, 3, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x02, 0x31, 0x82,
+            0x01, 0x00,
+        ];
+        assert_eq!(recipient_infos_end(&ber), Some(18 + 256));
+        // originatorInfo before the set.
+        let with_originator = [
+            0x30, 0x80, 0x06, 0x01, 1, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0, 0xa0, 0x02, 5, 5,
+            0x31, 0x01, 7,
+        ];
+        assert_eq!(recipient_infos_end(&with_originator), Some(19));
+        // An indefinite set, a wrong tag, a cut head.
+        assert_eq!(
+            recipient_infos_end(&[
+                0x30, 0x80, 0x06, 0x01, 1, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0, 0x31, 0x80
+            ]),
+            None
+        );
+        assert_eq!(recipient_infos_end(&[0x31, 0x00]), None);
+        assert_eq!(recipient_infos_end(&der[..12]), None);
+    }
+}
