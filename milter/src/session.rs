@@ -263,7 +263,9 @@ async fn eom(shared: Arc<Shared>, cx: &mut EomContext<Connection>) -> Status {
 /// Messages up to this size and recipient count are judged on the session's own thread: the
 /// library's bounds keep such a verdict well under a millisecond (about 100 µs for 20 KB),
 /// and handing it to a blocking thread and back cost a quarter of the daemon's CPU per message
-/// in the load benchmark. Larger ones go to a blocking thread under `--verdict-timeout`.
+/// in the load benchmark. Larger ones go to a blocking thread under `--verdict-timeout`; an
+/// inline verdict that took longer than the limit all the same is answered as a time-out, so
+/// the limit means the same for every message.
 const INLINE_BYTES: usize = 64 * 1024;
 const INLINE_RECIPIENTS: usize = 100;
 
@@ -277,7 +279,12 @@ async fn judge(
     let at = Time::now();
     let store = shared.store.current();
     if raw.len() <= INLINE_BYTES && envelope.rcpt_to.len() <= INLINE_RECIPIENTS {
+        let started = std::time::Instant::now();
         let v = gateway::verdict(&raw, &envelope, &store, at, &shared.policy);
+        if started.elapsed() > shared.timeout {
+            let why = format!("the check took longer than {:?}", shared.timeout);
+            return (gateway::error_verdict(&envelope, &shared.policy, &why), None);
+        }
         return (v, Some(raw));
     }
     let s = shared.clone();

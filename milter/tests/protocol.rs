@@ -252,6 +252,22 @@ fn a_verdict_that_takes_too_long_is_deferred_or_accepted_unchecked_as_configured
     assert_serves(&d);
 }
 
+/// A small message is judged in its session, not on a blocking thread: the limit holds there
+/// too (1 µs is shorter than any verdict).
+#[test]
+fn a_small_message_judged_in_its_session_is_deferred_after_the_time_limit_too() {
+    let msg = fixture("testdata/audit/all-can-decrypt.eml");
+    let d = Daemon::start(&["--verdict-timeout", "0.000001"]);
+    let out = open(&d).message(ALICE, &["<bob@example.com>", "<carol@example.org>"], &msg).unwrap();
+    assert_eq!(
+        out.reply,
+        Reply::Code(
+            "451 4.7.0 Temporary failure: the S/MIME check could not run; please try again later"
+                .into()
+        )
+    );
+}
+
 #[test]
 fn ten_thousand_recipients_get_one_bounded_reply() {
     let d = Daemon::start(&[]);
